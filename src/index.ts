@@ -1,0 +1,26 @@
+/**
+ * raft-membership: join and leave a raft cluster over raw TCP.
+ *
+ * The one public entry point; nothing else in the package is API.
+ * @packageDocumentation
+ */
+export { parseAddress, formatAddress, type HostPort } from './membership/address.js';
+export { ChangeRequestKind, kindName } from './membership/change-request-kind.js';
+export { ChangeRequest, newJoinRequest, newLeaveRequest, type JoinRequestOptions } from './membership/change-request.js';
+export type { Changer, ChangeOptions } from './membership/changer.js';
+export {
+  MembershipError,
+  DifferentLeaderError,
+  UnknownLeaderError,
+  MembershipTimeoutError,
+  NotLeaderError,
+  UnsupportedRoleError,
+  ChangeRejectedError,
+  RequestAlreadyDoneError,
+  ShuttingDownError,
+  InvalidOptionError,
+  InvalidAddressError,
+} from './membership/errors.js';
+export { handleChangeRequests, type HandleChangeRequestsOptions } from './membership/handle-change-requests.js';
+export type { Raft, RaftState, ConfigurationServer } from './membership/raft.js';
+export { ServerRole, isServerRole, type ServerAddress, type ServerID } from './membership/types.js';

@@ -1,0 +1,140 @@
+import { ChangeRequestKind } from './change-request-kind.js';
+import { MembershipTimeoutError, RequestAlreadyDoneError } from './errors.js';
+import { ServerRole, type ServerAddress, type ServerID } from './types.js';
+
+/** Options of {@link newJoinRequest}. */
+export interface JoinRequestOptions {
+  /** How the server joins. @default 'voter' */
+  readonly role?: ServerRole;
+}
+
+type Waiter = () => void;
+
+/**
+ * A request to change one server's membership, join or leave (Go:
+ * `ChangeRequest`). The transport creates it, whoever handles it (usually
+ * {@link handleChangeRequests}) calls `done()` once, and the transport
+ * awaits `error()` to answer its peer.
+ */
+export class ChangeRequest {
+  #done = false;
+  #error: Error | null = null;
+  #index: number | undefined;
+  #waiters: Waiter[] | undefined;
+
+  /** @internal Use {@link newJoinRequest} or {@link newLeaveRequest}. */
+  constructor(
+    /** The id of the server whose membership changes. */
+    readonly id: ServerID,
+    /** The address of the joining server; `''` for a leave. */
+    readonly address: ServerAddress,
+    /** Join or leave. */
+    readonly kind: ChangeRequestKind,
+    /** The role a joining server asks for; `'voter'` for a leave. */
+    readonly role: ServerRole = ServerRole.Voter,
+  ) {}
+
+  /** True once `done()` was called. */
+  get isDone(): boolean {
+    return this.#done;
+  }
+
+  /**
+   * The log index of the configuration that holds the change, when the
+   * handler reported one.
+   */
+  get index(): number | undefined {
+    return this.#index;
+  }
+
+  /**
+   * Records the outcome: `null`/`undefined` for success, an error otherwise;
+   * `index` is the committed configuration's log index when known. The first
+   * outcome stands: a second call throws {@link RequestAlreadyDoneError}.
+   */
+  done(err?: Error | null, index?: number): void {
+    if (this.#done) throw new RequestAlreadyDoneError();
+    this.#done = true;
+    this.#error = err ?? null;
+    this.#index = index;
+    const waiters = this.#waiters;
+    this.#waiters = undefined;
+    if (waiters) for (const wake of waiters) wake();
+  }
+
+  /**
+   * Waits until the request is done, at most `timeoutMs` milliseconds (and
+   * no longer than `signal` allows). Resolves to `null` on success, to the
+   * handler's error on failure, or to a {@link MembershipTimeoutError} when
+   * time ran out first; the request then stays pending and a later call can
+   * still see its outcome. Rejects with `signal.reason` on abort.
+   */
+  error(timeoutMs: number, signal?: AbortSignal): Promise<Error | null> {
+    if (this.#done) return Promise.resolve(this.#error);
+    if (!(timeoutMs >= 0)) {
+      return Promise.reject(new RangeError(`timeoutMs must be a non-negative number, got ${timeoutMs}`));
+    }
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<Error | null>((resolve, reject) => {
+      const settle = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.#removeWaiter(wake);
+      };
+      const wake = (): void => {
+        settle();
+        resolve(this.#error);
+      };
+      const onAbort = (): void => {
+        settle();
+        reject(signal?.reason);
+      };
+      const timer = setTimeout(() => {
+        settle();
+        resolve(new MembershipTimeoutError(`${this.#describe()} not done within ${timeoutMs} ms`));
+      }, timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#addWaiter(wake);
+    });
+  }
+
+  #describe(): string {
+    return this.kind === ChangeRequestKind.Join ? `join of ${this.id}` : `leave of ${this.id}`;
+  }
+
+  #addWaiter(wake: Waiter): void {
+    (this.#waiters ??= []).push(wake);
+  }
+
+  #removeWaiter(wake: Waiter): void {
+    const waiters = this.#waiters;
+    if (!waiters) return;
+    const at = waiters.indexOf(wake);
+    if (at >= 0) waiters.splice(at, 1);
+  }
+
+  /**
+   * @internal Calls `wake` once the request is done (at once if it already
+   * is). For transports that bound the wait themselves without a timer per
+   * request; not part of the public API.
+   */
+  static onDone(request: ChangeRequest, wake: Waiter): void {
+    if (request.#done) wake();
+    else request.#addWaiter(wake);
+  }
+
+  /** @internal The recorded error, `null` on success or while pending. */
+  static outcome(request: ChangeRequest): Error | null {
+    return request.#error;
+  }
+}
+
+/** A request for server `id` at `address` to join the cluster (Go: `NewJoinRequest`). */
+export function newJoinRequest(id: ServerID, address: ServerAddress, options?: JoinRequestOptions): ChangeRequest {
+  return new ChangeRequest(id, address, ChangeRequestKind.Join, options?.role ?? ServerRole.Voter);
+}
+
+/** A request for server `id` to leave the cluster (Go: `NewLeaveRequest`). */
+export function newLeaveRequest(id: ServerID): ChangeRequest {
+  return new ChangeRequest(id, '', ChangeRequestKind.Leave);
+}

@@ -1,0 +1,123 @@
+import type { ServerAddress } from './types.js';
+
+/**
+ * The base of every error this library raises. `code` is stable across
+ * releases: match on it, not on the message.
+ */
+export abstract class MembershipError extends Error {
+  abstract readonly code: string;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The server asked is not the leader, but knows who is (Go:
+ * `ErrDifferentLeader`). Retry against `leader`.
+ */
+export class DifferentLeaderError extends MembershipError {
+  readonly code = 'ERR_DIFFERENT_LEADER';
+
+  constructor(
+    /** The leader's address, as the refusing server knows it. */
+    readonly leader: ServerAddress,
+    options?: ErrorOptions,
+  ) {
+    super(`node is not leader, current leader at: ${leader}`, options);
+  }
+}
+
+/**
+ * The server asked is not the leader and does not know who is, typically
+ * during an election (Go: `ErrUnknownLeader`). Retry after a short while.
+ */
+export class UnknownLeaderError extends MembershipError {
+  readonly code = 'ERR_UNKNOWN_LEADER';
+
+  constructor(options?: ErrorOptions) {
+    super('node is not leader, current leader unknown', options);
+  }
+}
+
+/**
+ * A bounded wait ran out. For a change sent to a cluster the outcome is then
+ * unknown: the change may still commit. Retrying the same join or leave is
+ * safe. `cause` holds the last error seen before the deadline, if any.
+ */
+export class MembershipTimeoutError extends MembershipError {
+  readonly code = 'ERR_MEMBERSHIP_TIMEOUT';
+
+  constructor(message = 'membership change timed out', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/**
+ * What a `Raft` adapter throws when it is asked to change the configuration
+ * but is not (or is no longer) the leader.
+ */
+export class NotLeaderError extends MembershipError {
+  readonly code = 'ERR_NOT_LEADER';
+
+  constructor(message = 'raft node is not the leader', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** A join asked for a role the cluster's raft cannot give (no `addNonvoter`). */
+export class UnsupportedRoleError extends MembershipError {
+  readonly code = 'ERR_UNSUPPORTED_ROLE';
+
+  constructor(
+    readonly role: string,
+    options?: ErrorOptions,
+  ) {
+    super(`this cluster cannot add a server as ${role}`, options);
+  }
+}
+
+/**
+ * Raft definitively refused the change (an address already taken by another
+ * id, a stale `prevIndex`, a server that never caught up). Retrying the same
+ * request will not help.
+ */
+export class ChangeRejectedError extends MembershipError {
+  readonly code = 'ERR_CHANGE_REJECTED';
+}
+
+/** `ChangeRequest.done()` was called a second time. */
+export class RequestAlreadyDoneError extends MembershipError {
+  readonly code = 'ERR_REQUEST_ALREADY_DONE';
+
+  constructor() {
+    super('change request is already done');
+  }
+}
+
+/** The server or client is closing or closed; the request was not carried out. */
+export class ShuttingDownError extends MembershipError {
+  readonly code = 'ERR_SHUTTING_DOWN';
+
+  constructor(message = 'shutting down', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** An option given to a constructor or function is out of its range. */
+export class InvalidOptionError extends MembershipError {
+  readonly code = 'ERR_INVALID_OPTION';
+}
+
+/** A string is not a `"host:port"` server address. */
+export class InvalidAddressError extends MembershipError {
+  readonly code = 'ERR_INVALID_ADDRESS';
+
+  constructor(
+    readonly address: string,
+    reason: string,
+  ) {
+    super(`invalid server address ${JSON.stringify(address)}: ${reason}`);
+  }
+}

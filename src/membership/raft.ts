@@ -1,0 +1,39 @@
+import type { ServerAddress, ServerID } from './types.js';
+
+/** A raft server's state, as hashicorp/raft names them. */
+export type RaftState = 'follower' | 'candidate' | 'leader' | 'shutdown';
+
+/** One server of a raft configuration. */
+export interface ConfigurationServer {
+  readonly id: ServerID;
+  readonly address: ServerAddress;
+  readonly role: 'voter' | 'nonvoter';
+}
+
+/**
+ * The part of a raft instance that membership needs, modeled on
+ * hashicorp/raft. Adapt your raft library to it.
+ *
+ * The change methods resolve once the new configuration is committed, to
+ * its log index when the library reports one. They must throw
+ * {@link NotLeaderError} when leadership is lost before the change commits
+ * and {@link ChangeRejectedError} for a change that can never succeed.
+ */
+export interface Raft {
+  /** The server's current state. */
+  state(): RaftState;
+  /** The leader's address as this server knows it, `''` when unknown. */
+  leader(): ServerAddress;
+  /**
+   * Adds `id` at `address` as a voter. `prevIndex` 0 means "whatever the
+   * configuration"; otherwise the change fails if the configuration's index
+   * is no longer `prevIndex`.
+   */
+  addVoter(id: ServerID, address: ServerAddress, prevIndex: number, timeoutMs: number): Promise<void | number>;
+  /** Adds `id` at `address` as a non-voter, where the library supports it. */
+  addNonvoter?(id: ServerID, address: ServerAddress, prevIndex: number, timeoutMs: number): Promise<void | number>;
+  /** Removes `id` from the configuration. */
+  removeServer(id: ServerID, prevIndex: number, timeoutMs: number): Promise<void | number>;
+  /** The latest configuration as this server knows it, where supported. */
+  configuration?(): readonly ConfigurationServer[] | Promise<readonly ConfigurationServer[]>;
+}

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ChangeRejectedError,
+  DifferentLeaderError,
+  InvalidOptionError,
+  NotLeaderError,
+  UnknownLeaderError,
+  UnsupportedRoleError,
+  handleChangeRequests,
+  newJoinRequest,
+  newLeaveRequest,
+  type ChangeRequest,
+} from '../../src/index.js';
+import { FakeRaft, RequestQueue } from '../support/fake-raft.js';
+
+async function handleAll(raft: FakeRaft, requests: ChangeRequest[], timeoutMs?: number): Promise<(Error | null)[]> {
+  async function* source(): AsyncIterable<ChangeRequest> {
+    yield* requests;
+  }
+  await handleChangeRequests(raft, source(), timeoutMs === undefined ? {} : { timeoutMs });
+  return Promise.all(requests.map((r) => r.error(1_000)));
+}
+
+describe('handleChangeRequests', () => {
+  it('fails with UnknownLeaderError when no leader is known', async () => {
+    const raft = new FakeRaft();
+    raft.currentState = 'candidate';
+    const [err] = await handleAll(raft, [newJoinRequest('n2', '127.0.0.1:7002')]);
+    expect(err).toBeInstanceOf(UnknownLeaderError);
+    expect(raft.calls).toEqual([]);
+  });
+
+  it('fails with DifferentLeaderError naming the leader on a follower', async () => {
+    const raft = new FakeRaft();
+    raft.currentState = 'follower';
+    raft.leaderAddress = '127.0.0.1:7001';
+    const [err] = await handleAll(raft, [newLeaveRequest('n2')]);
+    expect(err).toBeInstanceOf(DifferentLeaderError);
+    expect((err as DifferentLeaderError).leader).toBe('127.0.0.1:7001');
+    expect(err?.message).toBe('node is not leader, current leader at: 127.0.0.1:7001');
+  });
+
+  it('adds a voter on the leader with prevIndex 0 and the configured timeout', async () => {
+    const raft = new FakeRaft();
+    const join = newJoinRequest('n2', '127.0.0.1:7002');
+    expect(await handleAll(raft, [join], 2_500)).toEqual([null]);
+    expect(raft.calls).toEqual(['addVoter n2 127.0.0.1:7002 0 2500']);
+    expect(raft.servers.get('n2')).toEqual({ id: 'n2', address: '127.0.0.1:7002', role: 'voter' });
+    expect(join.index).toBe(2);
+  });
+
+  it('treats joining a known peer as a no-op success', async () => {
+    const raft = new FakeRaft();
+    raft.servers.set('n2', { id: 'n2', address: '127.0.0.1:7002', role: 'voter' });
+    const join = newJoinRequest('n2', '127.0.0.1:7002');
+    expect(await handleAll(raft, [join])).toEqual([null]);
+    expect(raft.index).toBe(1);
+    expect(raft.servers.size).toBe(1);
+  });
+
+  it('removes a server on leave', async () => {
+    const raft = new FakeRaft();
+    raft.servers.set('n2', { id: 'n2', address: '127.0.0.1:7002', role: 'voter' });
+    expect(await handleAll(raft, [newLeaveRequest('n2')])).toEqual([null]);
+    expect(raft.calls).toEqual(['removeServer n2 0 10000']);
+    expect(raft.servers.has('n2')).toBe(false);
+  });
+
+  it('turns a NotLeaderError from raft into a redirect or an unknown leader', async () => {
+    const raft = new FakeRaft();
+    raft.failNext = new NotLeaderError();
+    raft.leaderAddress = '127.0.0.1:7003';
+    const [redirected] = await handleAll(raft, [newJoinRequest('n2', '127.0.0.1:7002')]);
+    expect(redirected).toBeInstanceOf(DifferentLeaderError);
+    expect((redirected as DifferentLeaderError).cause).toBeInstanceOf(NotLeaderError);
+    raft.failNext = new NotLeaderError();
+    raft.leaderAddress = '';
+    const [unknown] = await handleAll(raft, [newJoinRequest('n2', '127.0.0.1:7002')]);
+    expect(unknown).toBeInstanceOf(UnknownLeaderError);
+  });
+
+  it('passes other errors through and goes on with the next request', async () => {
+    const raft = new FakeRaft();
+    const rejected = new ChangeRejectedError('address taken');
+    raft.failNext = rejected;
+    const errors = await handleAll(raft, [newJoinRequest('n2', '127.0.0.1:7002'), newJoinRequest('n3', '127.0.0.1:7003')]);
+    expect(errors).toEqual([rejected, null]);
+    expect([...raft.servers.keys()]).toEqual(['n3']);
+  });
+
+  it('wraps a non-Error throw', async () => {
+    const raft = new FakeRaft();
+    raft.removeServer = () => Promise.reject('plain string');
+    const [err] = await handleAll(raft, [newLeaveRequest('n2')]);
+    expect(err).toBeInstanceOf(Error);
+    expect(err?.message).toBe('plain string');
+  });
+
+  it('sends a non-voter join to addNonvoter, and refuses it when raft has none', async () => {
+    const plain = new FakeRaft();
+    const [refused] = await handleAll(plain, [newJoinRequest('n5', '127.0.0.1:7005', { role: 'nonvoter' })]);
+    expect(refused).toBeInstanceOf(UnsupportedRoleError);
+    expect(plain.servers.size).toBe(0);
+
+    const able = new FakeRaft({ nonvoters: true });
+    expect(await handleAll(able, [newJoinRequest('n5', '127.0.0.1:7005', { role: 'nonvoter' })])).toEqual([null]);
+    expect(able.servers.get('n5')?.role).toBe('nonvoter');
+    expect(able.calls).toEqual(['addNonvoter n5 127.0.0.1:7005 0 10000']);
+  });
+
+  it('handles requests in order, one at a time, and returns when the stream ends', async () => {
+    const raft = new FakeRaft();
+    let open!: () => void;
+    raft.gate = new Promise((resolve) => (open = resolve));
+    const queue = new RequestQueue<ChangeRequest>();
+    const loop = handleChangeRequests(raft, queue);
+    const a = newJoinRequest('a', '127.0.0.1:7101');
+    const b = newJoinRequest('b', '127.0.0.1:7102');
+    queue.push(a);
+    queue.push(b);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(raft.calls).toEqual(['addVoter a 127.0.0.1:7101 0 10000']);
+    open();
+    queue.end();
+    await loop;
+    expect(raft.calls).toHaveLength(2);
+    expect([a.index, b.index]).toEqual([2, 3]);
+  });
+
+  it('leaves a request alone that someone else already finished', async () => {
+    const raft = new FakeRaft();
+    const join = newJoinRequest('n2', '127.0.0.1:7002');
+    const timedOut = new Error('answered elsewhere');
+    join.done(timedOut);
+    expect(await handleAll(raft, [join])).toEqual([timedOut]);
+  });
+
+  it('validates its timeout option', async () => {
+    await expect(handleChangeRequests(new FakeRaft(), new RequestQueue(), { timeoutMs: 0 })).rejects.toThrow(InvalidOptionError);
+  });
+});
