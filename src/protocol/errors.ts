@@ -1,0 +1,54 @@
+import { MembershipError } from '../membership/errors.js';
+
+/**
+ * The peer broke the protocol. The connection it came on is closed: a byte
+ * stream is never resynchronised.
+ */
+export abstract class ProtocolError extends MembershipError {}
+
+/** A frame declared a length over the limit; nothing of it was buffered. */
+export class FrameTooLargeError extends ProtocolError {
+  readonly code = 'ERR_FRAME_TOO_LARGE';
+
+  constructor(
+    readonly length: number,
+    readonly maxFrameSize: number,
+  ) {
+    super(`frame of ${length} bytes exceeds the maximum of ${maxFrameSize}`);
+  }
+}
+
+/** A frame declared a length of zero, which no message has. */
+export class EmptyFrameError extends ProtocolError {
+  readonly code = 'ERR_EMPTY_FRAME';
+
+  constructor() {
+    super('frame of length 0');
+  }
+}
+
+/** A frame's payload is not exactly one MessagePack value. */
+export class MalformedFrameError extends ProtocolError {
+  readonly code = 'ERR_MALFORMED_FRAME';
+}
+
+/**
+ * A frame decoded, but is not a valid message: a field is missing, of the
+ * wrong type or out of range. `requestId` is set when the frame's request id
+ * could be read, so that the server can answer `bad_request` to it.
+ */
+export class InvalidMessageError extends ProtocolError {
+  readonly code = 'ERR_INVALID_MESSAGE';
+
+  constructor(
+    message: string,
+    readonly requestId?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The connection's first bytes are not a valid preamble or reply. */
+export class BadPreambleError extends ProtocolError {
+  readonly code = 'ERR_BAD_PREAMBLE';
+}

@@ -1,0 +1,40 @@
+import { Packr, RESERVE_START_SPACE } from 'msgpackr';
+import { MalformedFrameError } from './errors.js';
+
+/**
+ * The one MessagePack codec of the protocol: plain MessagePack that any
+ * language's library reads. No records or structures; maps as objects;
+ * the smallest map header for the key count (fixmap for our messages).
+ */
+const codec = new Packr({
+  useRecords: false,
+  mapsAsObjects: true,
+  variableMapSize: true,
+  moreTypes: false,
+  int64AsType: 'number',
+});
+
+/** Bytes of the length prefix before every frame's payload. */
+export const FRAME_HEADER_BYTES = 4;
+
+/**
+ * Encodes `value` as a frame: a 4-byte big-endian payload length, then the
+ * MessagePack payload, in one buffer and without a copy.
+ */
+export function encodeFrame(value: unknown): Buffer {
+  const frame = codec.pack(value, RESERVE_START_SPACE | FRAME_HEADER_BYTES);
+  frame.writeUInt32BE(frame.length - FRAME_HEADER_BYTES, 0);
+  return frame;
+}
+
+/**
+ * Decodes one whole payload; anything that is not exactly one MessagePack
+ * value throws {@link MalformedFrameError}.
+ */
+export function decodePayload(payload: Uint8Array): unknown {
+  try {
+    return codec.unpack(payload);
+  } catch (cause) {
+    throw new MalformedFrameError(`payload is not one MessagePack value: ${(cause as Error).message}`, { cause });
+  }
+}
