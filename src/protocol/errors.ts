@@ -52,3 +52,23 @@ export class InvalidMessageError extends ProtocolError {
 export class BadPreambleError extends ProtocolError {
   readonly code = 'ERR_BAD_PREAMBLE';
 }
+
+/** The server refused a request as malformed (wire code `bad_request`). */
+export class BadRequestError extends MembershipError {
+  readonly code = 'ERR_BAD_REQUEST';
+}
+
+/**
+ * The server failed in a way it did not classify (wire code `internal`, or
+ * a code this version does not know); `wireCode` is what it sent.
+ */
+export class RemoteError extends MembershipError {
+  readonly code = 'ERR_REMOTE';
+
+  constructor(
+    readonly wireCode: string,
+    message: string,
+  ) {
+    super(`server error ${wireCode}: ${message}`);
+  }
+}

@@ -1,0 +1,8 @@
+// The protocol's pieces, for the server and client inside this package.
+export * from './auth.js';
+export * from './errors.js';
+export * from './frame-decoder.js';
+export * from './messages.js';
+export * from './msgpack.js';
+export * from './preamble.js';
+export * from './wire-errors.js';

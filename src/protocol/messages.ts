@@ -1,0 +1,172 @@
+import { parseAddress } from '../membership/address.js';
+import { MembershipError } from '../membership/errors.js';
+import { isServerRole, type ServerAddress, type ServerID, type ServerRole } from '../membership/types.js';
+import { InvalidMessageError } from './errors.js';
+import { decodePayload, encodeFrame } from './msgpack.js';
+
+/** The largest request id: ids are unsigned 32-bit integers. */
+export const MAX_REQUEST_ID = 0xffff_ffff;
+
+/** The longest server id accepted, in UTF-16 code units. */
+export const MAX_SERVER_ID_LENGTH = 256;
+
+/** The error codes a response can carry; see docs/wire-format.md for what each asks of a client. */
+export const WireErrorCode = {
+  DifferentLeader: 'different_leader',
+  UnknownLeader: 'unknown_leader',
+  Timeout: 'timeout',
+  BadRequest: 'bad_request',
+  UnsupportedRole: 'unsupported_role',
+  Rejected: 'rejected',
+  ShuttingDown: 'shutting_down',
+  Internal: 'internal',
+} as const;
+
+/** One of {@link WireErrorCode}'s values. */
+export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];
+
+/** Asks for a server to join. */
+export interface JoinMessage {
+  readonly type: 'join';
+  readonly rid: number;
+  readonly id: ServerID;
+  readonly address: ServerAddress;
+  readonly role: ServerRole;
+}
+
+/** Asks for a server to leave. */
+export interface LeaveMessage {
+  readonly type: 'leave';
+  readonly rid: number;
+  readonly id: ServerID;
+}
+
+/** Any membership request. */
+export type RequestMessage = JoinMessage | LeaveMessage;
+
+/** The change was committed; `index` is its configuration's log index when known. */
+export interface SuccessResponse {
+  readonly rid: number;
+  readonly ok: true;
+  readonly index?: number;
+}
+
+/** The change was not made (or its outcome is unknown, for `timeout`). */
+export interface ErrorResponse {
+  readonly rid: number;
+  readonly ok: false;
+  readonly code: string;
+  readonly message: string;
+  /** The leader's address, with `different_leader`. */
+  readonly leader?: ServerAddress;
+}
+
+/** Any membership response. */
+export type ResponseMessage = SuccessResponse | ErrorResponse;
+
+/** Encodes a request as one frame. */
+export function encodeRequest(request: RequestMessage): Buffer {
+  if (request.type === 'join') {
+    return encodeFrame({ type: 'join', rid: request.rid, id: request.id, address: request.address, role: request.role });
+  }
+  return encodeFrame({ type: 'leave', rid: request.rid, id: request.id });
+}
+
+/** Encodes a response as one frame. */
+export function encodeResponse(response: ResponseMessage): Buffer {
+  if (response.ok) {
+    return encodeFrame(response.index === undefined ? { rid: response.rid, ok: true } : { rid: response.rid, ok: true, index: response.index });
+  }
+  const body: Record<string, unknown> = { rid: response.rid, ok: false, code: response.code, message: response.message };
+  if (response.leader !== undefined) body.leader = response.leader;
+  return encodeFrame(body);
+}
+
+/**
+ * Decodes and validates a request payload. Throws `MalformedFrameError` for
+ * bytes that are not MessagePack, `InvalidMessageError` (with `requestId`
+ * when it could be read) for a value that is not a valid request.
+ */
+export function decodeRequest(payload: Uint8Array): RequestMessage {
+  const value = asMap(decodePayload(payload), 'request');
+  const rid = requestId(value.rid);
+  const fail = (why: string): never => {
+    throw new InvalidMessageError(`invalid request ${rid}: ${why}`, rid);
+  };
+  const id = serverId(value.id, fail);
+  switch (value.type) {
+    case 'join': {
+      const address = value.address;
+      if (typeof address !== 'string') return fail('address must be a string');
+      try {
+        parseAddress(address);
+      } catch (err) {
+        return fail((err as MembershipError).message);
+      }
+      const role = value.role ?? 'voter';
+      if (!isServerRole(role)) return fail(`role must be "voter" or "nonvoter", got ${describe(role)}`);
+      return { type: 'join', rid, id, address, role };
+    }
+    case 'leave':
+      return { type: 'leave', rid, id };
+    default:
+      return fail(`unknown type ${describe(value.type)}`);
+  }
+}
+
+/** Decodes and validates a response payload; throws like {@link decodeRequest}. */
+export function decodeResponse(payload: Uint8Array): ResponseMessage {
+  const value = asMap(decodePayload(payload), 'response');
+  const rid = requestId(value.rid);
+  const fail = (why: string): never => {
+    throw new InvalidMessageError(`invalid response ${rid}: ${why}`, rid);
+  };
+  if (value.ok === true) {
+    const index = value.index;
+    if (index === undefined) return { rid, ok: true };
+    if (!Number.isSafeInteger(index) || (index as number) < 0) return fail('index must be a non-negative integer');
+    return { rid, ok: true, index: index as number };
+  }
+  if (value.ok !== false) return fail('ok must be true or false');
+  if (typeof value.code !== 'string' || value.code === '') return fail('code must be a non-empty string');
+  const message = typeof value.message === 'string' ? value.message : '';
+  if (value.code === WireErrorCode.DifferentLeader) {
+    const leader = value.leader;
+    if (typeof leader !== 'string') return fail('different_leader needs a leader address');
+    try {
+      parseAddress(leader);
+    } catch (err) {
+      return fail(`leader: ${(err as MembershipError).message}`);
+    }
+    return { rid, ok: false, code: value.code, message, leader };
+  }
+  return { rid, ok: false, code: value.code, message };
+}
+
+function asMap(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || Buffer.isBuffer(value) || value instanceof Uint8Array) {
+    throw new InvalidMessageError(`${what} must be a map, got ${describe(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function requestId(rid: unknown): number {
+  if (!Number.isInteger(rid) || (rid as number) < 0 || (rid as number) > MAX_REQUEST_ID) {
+    throw new InvalidMessageError(`rid must be an integer from 0 to ${MAX_REQUEST_ID}, got ${describe(rid)}`);
+  }
+  return rid as number;
+}
+
+function serverId(id: unknown, fail: (why: string) => never): ServerID {
+  if (typeof id !== 'string' || id.length === 0) return fail('id must be a non-empty string');
+  if (id.length > MAX_SERVER_ID_LENGTH) return fail(`id longer than ${MAX_SERVER_ID_LENGTH} characters`);
+  return id;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'nil';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : value instanceof Uint8Array ? 'binary' : 'a map';
+  return `${typeof value} ${String(value)}`;
+}
