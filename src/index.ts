@@ -24,3 +24,23 @@ export {
 export { handleChangeRequests, type HandleChangeRequestsOptions } from './membership/handle-change-requests.js';
 export type { Raft, RaftState, ConfigurationServer } from './membership/raft.js';
 export { ServerRole, isServerRole, type ServerAddress, type ServerID } from './membership/types.js';
+export type { Logger } from './membership/logger.js';
+export {
+  ProtocolError,
+  FrameTooLargeError,
+  EmptyFrameError,
+  MalformedFrameError,
+  InvalidMessageError,
+  BadPreambleError,
+  BadRequestError,
+  RemoteError,
+  HandshakeRefusedError,
+  AuthenticationError,
+  ConnectionClosedError,
+} from './protocol/errors.js';
+export { PROTOCOL_VERSION, Channel, ReplyStatus } from './protocol/preamble.js';
+export { WireErrorCode } from './protocol/messages.js';
+export { MembershipServer } from './server/membership-server.js';
+export type { MembershipServerOptions } from './server/server-options.js';
+export { TcpChanger, type DialOptions } from './client/tcp-changer.js';
+export type { TcpChangerOptions } from './client/client-options.js';

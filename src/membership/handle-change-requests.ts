@@ -30,6 +30,8 @@ export async function handleChangeRequests(
     throw new InvalidOptionError(`timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
   }
   for await (const request of requests) {
+    // Timed out or abandoned while queued: its client has its answer already.
+    if (request.isDone) continue;
     let err: Error | null = null;
     let index: number | undefined;
     try {

@@ -72,3 +72,29 @@ export class RemoteError extends MembershipError {
     super(`server error ${wireCode}: ${message}`);
   }
 }
+
+/**
+ * The peer refused the connection's preamble. `status` is the reply's
+ * status byte (see `ReplyStatus`), `reason` its readable name.
+ */
+export class HandshakeRefusedError extends MembershipError {
+  readonly code = 'ERR_HANDSHAKE_REFUSED';
+
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    detail = '',
+  ) {
+    super(`peer refused the connection: ${reason}${detail ? ` (${detail})` : ''}`);
+  }
+}
+
+/** The shared-secret handshake failed: a wrong secret, or a peer that did not prove it knows it. */
+export class AuthenticationError extends MembershipError {
+  readonly code = 'ERR_AUTHENTICATION';
+}
+
+/** The connection closed or failed before the response arrived; the request may be retried. */
+export class ConnectionClosedError extends MembershipError {
+  readonly code = 'ERR_CONNECTION_CLOSED';
+}

@@ -6,3 +6,5 @@ export * from './messages.js';
 export * from './msgpack.js';
 export * from './preamble.js';
 export * from './wire-errors.js';
+export * from './client-handshake.js';
+export * from './server-handshake.js';

@@ -127,7 +127,7 @@ describe('handleChangeRequests', () => {
     expect([a.index, b.index]).toEqual([2, 3]);
   });
 
-  it('leaves a request alone that someone else already finished', async () => {
+  it('skips a request that someone else already finished', async () => {
     const raft = new FakeRaft();
     const join = newJoinRequest('n2', '127.0.0.1:7002');
     const timedOut = new Error('answered elsewhere');

@@ -1,0 +1,130 @@
+import type { Socket } from 'node:net';
+import type { ServerAddress } from '../membership/types.js';
+import { ConnectionClosedError } from '../protocol/errors.js';
+import { FrameDecoder } from '../protocol/frame-decoder.js';
+import { MAX_REQUEST_ID, decodeResponse, encodeRequest, type JoinMessage, type LeaveMessage, type ResponseMessage } from '../protocol/messages.js';
+
+/** A request as the caller gives it; the connection picks its `rid`. */
+export type OutgoingRequest = Omit<JoinMessage, 'rid'> | Omit<LeaveMessage, 'rid'>;
+
+interface Pending {
+  resolve(response: ResponseMessage): void;
+  reject(err: Error): void;
+}
+
+/**
+ * One membership connection to a server, with requests pipelined on it and
+ * matched to their responses by id. It never keeps the process alive; a
+ * caller's own deadline does that while it waits.
+ */
+export class ClientConnection {
+  readonly target: ServerAddress;
+  readonly #socket: Socket;
+  readonly #decoder: FrameDecoder;
+  readonly #pending = new Map<number, Pending>();
+  readonly #onClose: (connection: ClientConnection) => void;
+  #nextRid = 1;
+  #corked = false;
+  #closed: Error | undefined;
+
+  constructor(target: ServerAddress, socket: Socket, options: { maxFrameSize: number; idleTimeoutMs: number }, onClose: (connection: ClientConnection) => void) {
+    this.target = target;
+    this.#socket = socket;
+    this.#onClose = onClose;
+    this.#decoder = new FrameDecoder({ maxFrameSize: options.maxFrameSize });
+    socket.unref();
+    socket.setTimeout(options.idleTimeoutMs, () => {
+      if (this.#pending.size === 0) this.close(new ConnectionClosedError(`idle connection to ${target} closed`));
+    });
+    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
+    socket.on('error', (err) => this.close(new ConnectionClosedError(`connection to ${target} failed: ${err.message}`, { cause: err })));
+    socket.on('close', () => this.close(new ConnectionClosedError(`${target} closed the connection`)));
+  }
+
+  /** Requests sent and not yet answered. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  /** False once the connection failed or was closed. */
+  get usable(): boolean {
+    return this.#closed === undefined;
+  }
+
+  /**
+   * Sends a request and resolves to its response. Rejects with
+   * {@link ConnectionClosedError} if the connection ends first, or with
+   * `signal.reason` on abort (the response, if it comes, is then ignored).
+   */
+  request(request: OutgoingRequest, signal: AbortSignal): Promise<ResponseMessage> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    if (signal.aborted) return Promise.reject(signal.reason);
+    const rid = this.#allocateRid();
+    return new Promise<ResponseMessage>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#pending.delete(rid);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#pending.set(rid, {
+        resolve: (response) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(response);
+        },
+        reject: (err) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      });
+      this.#write(encodeRequest({ ...request, rid } as JoinMessage | LeaveMessage));
+    });
+  }
+
+  /** Closes the connection, failing every pending request with `reason`. */
+  close(reason: Error = new ConnectionClosedError(`connection to ${this.target} closed`)): void {
+    if (this.#closed) return;
+    this.#closed = reason;
+    this.#socket.destroy();
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const entry of pending) entry.reject(reason);
+    this.#onClose(this);
+  }
+
+  #allocateRid(): number {
+    // Ids wrap; one still in flight after four billion requests is skipped.
+    let rid = this.#nextRid;
+    while (this.#pending.has(rid)) rid = rid === MAX_REQUEST_ID ? 0 : rid + 1;
+    this.#nextRid = rid === MAX_REQUEST_ID ? 0 : rid + 1;
+    return rid;
+  }
+
+  #write(frame: Buffer): void {
+    const socket = this.#socket;
+    // Requests made in the same tick leave in one write.
+    if (!this.#corked) {
+      this.#corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        socket.uncork();
+      });
+    }
+    socket.write(frame);
+  }
+
+  #receive(chunk: Buffer): void {
+    try {
+      this.#decoder.push(chunk, (payload) => {
+        const response = decodeResponse(payload);
+        const entry = this.#pending.get(response.rid);
+        // A response to an abandoned (aborted) request is dropped.
+        if (!entry) return;
+        this.#pending.delete(response.rid);
+        entry.resolve(response);
+      });
+    } catch (err) {
+      this.close(new ConnectionClosedError(`bad response from ${this.target}: ${(err as Error).message}`, { cause: err }));
+    }
+  }
+}

@@ -1,0 +1,71 @@
+import type { ConnectionOptions } from 'node:tls';
+import { parseAddress } from '../membership/address.js';
+import { InvalidOptionError } from '../membership/errors.js';
+import { silentLogger, type Logger } from '../membership/logger.js';
+import { DAY_MS, clusterNameOption, integerOption, secretOption } from '../membership/option-checks.js';
+import type { ServerAddress } from '../membership/types.js';
+import { DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE } from '../protocol/frame-decoder.js';
+
+/** Options of {@link TcpChanger}. */
+export interface TcpChangerOptions {
+  /** This server's own raft address, sent in join requests. */
+  readonly address: ServerAddress;
+  /** The cluster's name; servers refuse a different one. @default '' */
+  readonly clusterName?: string;
+  /** The cluster's shared secret, when its servers require one. */
+  readonly secret?: string | Uint8Array;
+  /** Dial with TLS using these `node:tls` options (add `cert`/`key` for mutual TLS). */
+  readonly tls?: ConnectionOptions;
+  /** Pooled membership connections per target server. @default 1 */
+  readonly connectionsPerTarget?: number;
+  /** A pooled connection with nothing in flight is closed after this long. @default 30000 */
+  readonly idleTimeoutMs?: number;
+  /** Redirects to a leader followed within one attempt. @default 8 */
+  readonly maxRedirects?: number;
+  /** The first back-off while no leader is known, before jitter. @default 50 */
+  readonly minBackoffMs?: number;
+  /** The longest back-off. @default 1000 */
+  readonly maxBackoffMs?: number;
+  /** The largest response frame accepted, in bytes. @default 65536 */
+  readonly maxFrameSize?: number;
+  /** Where connection events are reported. @default silent */
+  readonly logger?: Logger;
+}
+
+/** The options with every default filled in and every value checked. */
+export interface ResolvedClientOptions {
+  readonly address: ServerAddress;
+  readonly clusterName: string;
+  readonly secret: Uint8Array | undefined;
+  readonly tls: ConnectionOptions | undefined;
+  readonly connectionsPerTarget: number;
+  readonly idleTimeoutMs: number;
+  readonly maxRedirects: number;
+  readonly minBackoffMs: number;
+  readonly maxBackoffMs: number;
+  readonly maxFrameSize: number;
+  readonly logger: Logger;
+}
+
+export function resolveClientOptions(options: TcpChangerOptions): ResolvedClientOptions {
+  if (typeof options?.address !== 'string') throw new InvalidOptionError('address (this server\'s own raft address) is required');
+  try {
+    parseAddress(options.address);
+  } catch (err) {
+    throw new InvalidOptionError(`address: ${(err as Error).message}`);
+  }
+  const minBackoffMs = integerOption('minBackoffMs', options.minBackoffMs, 50, 0, DAY_MS);
+  return {
+    address: options.address,
+    clusterName: clusterNameOption(options.clusterName),
+    secret: secretOption(options.secret),
+    tls: options.tls,
+    connectionsPerTarget: integerOption('connectionsPerTarget', options.connectionsPerTarget, 1, 1, 64),
+    idleTimeoutMs: integerOption('idleTimeoutMs', options.idleTimeoutMs, 30_000, 1, DAY_MS),
+    maxRedirects: integerOption('maxRedirects', options.maxRedirects, 8, 0, 100),
+    minBackoffMs,
+    maxBackoffMs: integerOption('maxBackoffMs', options.maxBackoffMs, 1_000, minBackoffMs, DAY_MS),
+    maxFrameSize: integerOption('maxFrameSize', options.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, 64, MAX_MAX_FRAME_SIZE),
+    logger: options.logger ?? silentLogger,
+  };
+}

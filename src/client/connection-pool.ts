@@ -1,0 +1,112 @@
+import type { ServerAddress } from '../membership/types.js';
+import { ShuttingDownError } from '../membership/errors.js';
+import { Channel } from '../protocol/preamble.js';
+import { ClientConnection } from './client-connection.js';
+import type { ResolvedClientOptions } from './client-options.js';
+import { openSocket } from './open-socket.js';
+
+interface TargetPool {
+  readonly connections: ClientConnection[];
+  /** Dials under way, shared by every caller that needs a connection now. */
+  dialing: Promise<ClientConnection> | undefined;
+}
+
+/**
+ * Membership connections per target, reused across calls: a caller gets
+ * the least busy open connection, and a new one is dialed only while the
+ * target has fewer than `connectionsPerTarget`. Closed connections drop out
+ * and are replaced on the next call.
+ */
+export class ConnectionPool {
+  readonly #options: ResolvedClientOptions;
+  readonly #pools = new Map<ServerAddress, TargetPool>();
+  /** Aborts dials under way when the pool closes. */
+  readonly #closing = new AbortController();
+  #closed = false;
+
+  constructor(options: ResolvedClientOptions) {
+    this.#options = options;
+  }
+
+  /** Open connections, over all targets. */
+  get size(): number {
+    let n = 0;
+    for (const pool of this.#pools.values()) n += pool.connections.length;
+    return n;
+  }
+
+  /** A ready connection to `target`, dialing one if needed. */
+  acquire(target: ServerAddress, signal: AbortSignal): Promise<ClientConnection> {
+    if (this.#closed) return Promise.reject(new ShuttingDownError('client is closed'));
+    let pool = this.#pools.get(target);
+    if (!pool) {
+      pool = { connections: [], dialing: undefined };
+      this.#pools.set(target, pool);
+    }
+    let best: ClientConnection | undefined;
+    for (const connection of pool.connections) {
+      if (connection.usable && (!best || connection.pending < best.pending)) best = connection;
+    }
+    const full = pool.connections.length >= this.#options.connectionsPerTarget;
+    if (best && (full || best.pending === 0)) return Promise.resolve(best);
+    if (best && pool.dialing) return Promise.resolve(best);
+    return this.#dial(target, pool, signal);
+  }
+
+  /** Closes every connection; pending requests fail with `ShuttingDownError`. */
+  close(): void {
+    this.#closed = true;
+    this.#closing.abort(new ShuttingDownError('client closed'));
+    for (const pool of this.#pools.values()) {
+      for (const connection of [...pool.connections]) connection.close(new ShuttingDownError('client closed'));
+    }
+    this.#pools.clear();
+  }
+
+  #dial(target: ServerAddress, pool: TargetPool, signal: AbortSignal): Promise<ClientConnection> {
+    if (!pool.dialing) {
+      // The shared dial is bounded by the caller that started it; a caller
+      // whose own signal fires stops waiting but does not cancel it for others.
+      const dialSignal = AbortSignal.any([signal, this.#closing.signal]);
+      const dialing = openSocket(target, Channel.Membership, this.#options, dialSignal).then((socket) => {
+        const connection = new ClientConnection(target, socket, this.#options, (closed) => this.#forget(target, closed));
+        if (this.#closed) connection.close(new ShuttingDownError('client closed'));
+        else pool.connections.push(connection);
+        return connection;
+      });
+      pool.dialing = dialing;
+      const clear = (): void => {
+        if (pool.dialing === dialing) pool.dialing = undefined;
+      };
+      dialing.then(clear, clear);
+      this.#options.logger.debug?.('dialing', { target });
+    }
+    return raceAbort(pool.dialing, signal);
+  }
+
+  #forget(target: ServerAddress, connection: ClientConnection): void {
+    const pool = this.#pools.get(target);
+    if (!pool) return;
+    const at = pool.connections.indexOf(connection);
+    if (at >= 0) pool.connections.splice(at, 1);
+    if (pool.connections.length === 0 && !pool.dialing) this.#pools.delete(target);
+  }
+}
+
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}

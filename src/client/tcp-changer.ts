@@ -1,0 +1,183 @@
+import type { Socket } from 'node:net';
+import pRetry, { AbortError } from 'p-retry';
+import { parseAddress } from '../membership/address.js';
+import type { ChangeOptions, Changer } from '../membership/changer.js';
+import { DifferentLeaderError, InvalidOptionError, MembershipTimeoutError, ShuttingDownError } from '../membership/errors.js';
+import { ServerRole, isServerRole, type ServerAddress, type ServerID } from '../membership/types.js';
+import { Channel } from '../protocol/preamble.js';
+import { fromWireError } from '../protocol/wire-errors.js';
+import type { OutgoingRequest } from './client-connection.js';
+import { resolveClientOptions, type ResolvedClientOptions, type TcpChangerOptions } from './client-options.js';
+import { ConnectionPool } from './connection-pool.js';
+import { openSocket } from './open-socket.js';
+import { isRetriable } from './retry-policy.js';
+
+/** Options of {@link TcpChanger.dial}; a bare number means `{ timeoutMs }`. */
+export interface DialOptions {
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The client side: asks a cluster, over TCP, to let this server join or
+ * leave (a {@link Changer}), and opens raft streams to its peers.
+ *
+ * ```ts
+ * const changer = new TcpChanger({ address: '10.0.0.4:7000' });
+ * const index = await changer.join('n4', ['10.0.0.1:7000', '10.0.0.2:7000'], 10_000);
+ * ```
+ *
+ * One deadline covers each call: dialing, waiting, redirects to the leader
+ * and back-off while no leader is known. Connections are pooled per
+ * target, pipelined and never keep the process alive.
+ */
+export class TcpChanger implements Changer {
+  readonly options: ResolvedClientOptions;
+  readonly #pool: ConnectionPool;
+  readonly #closing = new AbortController();
+
+  constructor(options: TcpChangerOptions) {
+    this.options = resolveClientOptions(options);
+    this.#pool = new ConnectionPool(this.options);
+  }
+
+  /**
+   * Asks the cluster to add server `id` (at this changer's `address`), via
+   * `target` or the first of several seeds that answers. Resolves once the
+   * change is committed, to the configuration's log index when reported.
+   */
+  join(id: ServerID, target: ServerAddress | readonly ServerAddress[], timeout: number | ChangeOptions): Promise<number | undefined> {
+    const options = changeOptions(timeout);
+    const role = options.role ?? ServerRole.Voter;
+    if (!isServerRole(role)) return Promise.reject(new InvalidOptionError(`role must be "voter" or "nonvoter", got ${String(role)}`));
+    return this.#change({ type: 'join', id, address: this.options.address, role }, target, options);
+  }
+
+  /** Asks the cluster to remove server `id`; resolves once that is committed. */
+  leave(id: ServerID, target: ServerAddress | readonly ServerAddress[], timeout: number | ChangeOptions): Promise<number | undefined> {
+    return this.#change({ type: 'leave', id }, target, changeOptions(timeout));
+  }
+
+  /**
+   * Opens a raft stream to `target` (hashicorp/raft's `StreamLayer.Dial`):
+   * resolves to the socket once the peer accepted the raft channel. The
+   * stream is the caller's to close.
+   */
+  async dial(target: ServerAddress, timeout: number | DialOptions): Promise<Socket> {
+    const { timeoutMs, signal } = typeof timeout === 'number' ? { timeoutMs: timeout, signal: undefined } : timeout;
+    const bound = this.#bound(timeoutMs, signal);
+    try {
+      return await openSocket(target, Channel.Raft, this.options, bound.signal);
+    } catch (err) {
+      throw bound.translate(err, `dial of ${target}`, err);
+    } finally {
+      bound.release();
+    }
+  }
+
+  /** Fails every pending call with `ShuttingDownError` and closes every connection. */
+  close(): void {
+    this.#closing.abort(new ShuttingDownError('client closed'));
+    this.#pool.close();
+  }
+
+  async #change(request: OutgoingRequest, target: ServerAddress | readonly ServerAddress[], options: ChangeOptions): Promise<number | undefined> {
+    const seeds = typeof target === 'string' ? [target] : [...target];
+    if (seeds.length === 0) throw new InvalidOptionError('target must name at least one server');
+    for (const seed of seeds) parseAddress(seed);
+    const bound = this.#bound(options.timeoutMs, options.signal);
+    const { signal } = bound;
+    let lastError: unknown;
+    let seedAt = 0;
+    let next = seeds[0]!;
+    const attempt = async (): Promise<number | undefined> => {
+      let current = next;
+      const visited = new Set<ServerAddress>();
+      for (let hops = 0; ; hops++) {
+        visited.add(current);
+        let response;
+        try {
+          const connection = await this.#pool.acquire(current, signal);
+          response = await connection.request(request, signal);
+        } catch (err) {
+          throw this.#failed((lastError = err), signal, () => (next = seeds[(seedAt = (seedAt + 1) % seeds.length)]!));
+        }
+        if (response.ok) return response.index;
+        const err = fromWireError(response);
+        lastError = err;
+        if (err instanceof DifferentLeaderError) {
+          next = err.leader;
+          // A redirect loop or a long chain means the cluster is mid-election: back off.
+          if (hops >= this.options.maxRedirects || visited.has(err.leader)) throw err;
+          this.options.logger.debug?.('redirected to the leader', { from: current, leader: err.leader });
+          current = err.leader;
+          continue;
+        }
+        throw this.#failed(err, signal, () => (next = seeds[(seedAt = (seedAt + 1) % seeds.length)]!));
+      }
+    };
+    try {
+      return await pRetry(attempt, {
+        retries: Number.POSITIVE_INFINITY,
+        factor: 2,
+        minTimeout: this.options.minBackoffMs,
+        maxTimeout: this.options.maxBackoffMs,
+        randomize: true,
+        signal,
+        onFailedAttempt: ({ error, attemptNumber }) =>
+          this.options.logger.debug?.('attempt failed, backing off', { attempt: attemptNumber, error: error.message }),
+      });
+    } catch (err) {
+      throw bound.translate(err, `${request.type} of ${request.id}`, lastError);
+    } finally {
+      bound.release();
+    }
+  }
+
+  /** Classifies an attempt's failure for p-retry: retried, or final. */
+  #failed(err: unknown, signal: AbortSignal, rotate: () => void): Error {
+    if (signal.aborted) return new AbortError(signal.reason as Error);
+    if (!isRetriable(err)) return new AbortError(err as Error);
+    rotate();
+    return err as Error;
+  }
+
+  /** One deadline for a whole call, joined with the caller's signal and `close()`. */
+  #bound(timeoutMs: number, userSignal: AbortSignal | undefined) {
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      throw new InvalidOptionError(`timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
+    }
+    // One controller per call, aborted by the deadline, the caller or close().
+    const call = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      call.abort();
+    }, timeoutMs);
+    const closing = this.#closing.signal;
+    const forward = (): void => call.abort();
+    closing.addEventListener('abort', forward, { once: true });
+    userSignal?.addEventListener('abort', forward, { once: true });
+    if (userSignal?.aborted || closing.aborted) call.abort();
+    return {
+      signal: call.signal,
+      release: () => {
+        clearTimeout(timer);
+        closing.removeEventListener('abort', forward);
+        userSignal?.removeEventListener('abort', forward);
+      },
+      translate: (err: unknown, what: string, lastError: unknown): unknown => {
+        if (userSignal?.aborted) return userSignal.reason;
+        if (closing.aborted) return closing.reason;
+        if (timedOut) {
+          return new MembershipTimeoutError(`${what} did not complete within ${timeoutMs} ms`, lastError === undefined ? undefined : { cause: lastError });
+        }
+        return err;
+      },
+    };
+  }
+}
+
+function changeOptions(timeout: number | ChangeOptions): ChangeOptions {
+  return typeof timeout === 'number' ? { timeoutMs: timeout } : timeout;
+}

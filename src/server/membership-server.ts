@@ -1,0 +1,219 @@
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createServer as createTlsServer } from 'node:tls';
+import { formatAddress } from '../membership/address.js';
+import type { ChangeRequest } from '../membership/change-request.js';
+import { MembershipTimeoutError, ShuttingDownError } from '../membership/errors.js';
+import type { ServerAddress } from '../membership/types.js';
+import { Channel, ReplyStatus } from '../protocol/preamble.js';
+import { ServerHandshake, refusal, type ServerStep } from '../protocol/server-handshake.js';
+import { AsyncQueue } from './async-queue.js';
+import { DeadlineQueue } from './deadline-queue.js';
+import { MembershipConnection, type ConnectionHost } from './membership-connection.js';
+import { resolveServerOptions, type MembershipServerOptions, type ResolvedServerOptions } from './server-options.js';
+
+/** How long `close()` lets connections flush their last responses. */
+const CLOSE_GRACE_MS = 1_000;
+
+/**
+ * The accepting side: one port for membership requests and raft streams.
+ *
+ * ```ts
+ * const server = new MembershipServer({ clusterName: 'prod' });
+ * const address = await server.listen(7000, '0.0.0.0');
+ * void handleChangeRequests(raft, server.requests);
+ * const stream = await server.accept(); // a raft peer's stream
+ * ```
+ */
+export class MembershipServer implements ConnectionHost {
+  readonly options: ResolvedServerOptions;
+  readonly #requests = new AsyncQueue<ChangeRequest>();
+  readonly #streams = new AsyncQueue<Socket>();
+  readonly #deadlines: DeadlineQueue<ChangeRequest>;
+  /** Sockets this server owns: in their preamble, or membership connections. */
+  readonly #sockets = new Set<Socket>();
+  readonly #connections = new Set<MembershipConnection>();
+  #server: Server | undefined;
+  #address: ServerAddress | undefined;
+  #closing = false;
+  #closed: Promise<void> | undefined;
+
+  constructor(options: MembershipServerOptions = {}) {
+    this.options = resolveServerOptions(options);
+    this.#deadlines = new DeadlineQueue(this.options.requestTimeoutMs, (request) => {
+      if (!request.isDone) {
+        request.done(new MembershipTimeoutError(`request not done within ${this.options.requestTimeoutMs} ms`));
+      }
+    });
+  }
+
+  /**
+   * The change requests received, in order, for
+   * `handleChangeRequests(raft, server.requests)`. Iterate it once; it ends
+   * when the server closes.
+   */
+  get requests(): AsyncIterable<ChangeRequest> {
+    return this.#requests;
+  }
+
+  /** True once `close()` was called. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** Connections currently served (in their preamble or membership). */
+  get connectionCount(): number {
+    return this.#sockets.size;
+  }
+
+  /**
+   * Starts listening; resolves to the bound address. Port 0 picks a free
+   * one. The host defaults to loopback: pass `'0.0.0.0'` or `'::'` to serve
+   * other machines.
+   */
+  listen(port = 0, host = '127.0.0.1'): Promise<ServerAddress> {
+    if (this.#server) return Promise.reject(new Error('server is already listening'));
+    if (this.#closing) return Promise.reject(new ShuttingDownError('server is closed'));
+    const server = this.options.tls
+      ? createTlsServer(this.options.tls, (socket) => this.#onConnection(socket))
+      : createNetServer({ noDelay: true }, (socket) => this.#onConnection(socket));
+    this.#server = server;
+    server.on('tlsClientError', (err: Error) => this.options.logger.debug?.('TLS handshake failed', { error: err.message }));
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        server.on('error', (err) => this.options.logger.error?.('listener error', { error: err.message }));
+        const bound = server.address();
+        if (bound === null || typeof bound === 'string') {
+          reject(new Error('server is not bound to a TCP port'));
+          return;
+        }
+        this.#address = formatAddress(bound.address, bound.port);
+        resolve(this.#address);
+      });
+    });
+  }
+
+  /** The bound address, once listening. */
+  address(): ServerAddress {
+    if (this.#address === undefined) throw new Error('server is not listening');
+    return this.#address;
+  }
+
+  /**
+   * The next raft stream a peer opened, once its preamble was accepted and
+   * with none of its own bytes consumed (hashicorp/raft's
+   * `StreamLayer.Accept`). Rejects with `ShuttingDownError` once the server
+   * is closed, or with `signal.reason` on abort.
+   */
+  accept(signal?: AbortSignal): Promise<Duplex> {
+    return this.#streams.shift(signal);
+  }
+
+  /** @internal */
+  submit(request: ChangeRequest): void {
+    this.#deadlines.add(request);
+    this.#requests.push(request);
+  }
+
+  /** @internal */
+  settle(request: ChangeRequest): void {
+    this.#deadlines.delete(request);
+  }
+
+  /**
+   * Stops accepting, answers every pending request with `shutting_down`,
+   * ends `requests`, rejects waiting `accept()` calls and closes every
+   * connection it owns. Raft streams already handed out belong to raft.
+   */
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
+    this.#closing = true;
+    this.#server?.close();
+    for (const request of this.#requests.end()) {
+      if (!request.isDone) request.done(new ShuttingDownError('server closed before handling the request'));
+    }
+    for (const request of this.#deadlines.items()) {
+      if (!request.isDone) request.done(new ShuttingDownError('server closed while handling the request'));
+    }
+    this.#deadlines.clear();
+    for (const stream of this.#streams.end()) stream.destroy();
+    // Let the responses just written leave (they are corked until next tick).
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const connection of this.#connections) connection.end();
+    const sockets = [...this.#sockets];
+    await Promise.race([
+      Promise.all(sockets.map((socket) => (socket.closed ? undefined : new Promise((resolve) => socket.once('close', resolve))))),
+      new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref()),
+    ]);
+    for (const socket of this.#sockets) socket.destroy();
+  }
+
+  #onConnection(socket: Socket): void {
+    socket.on('error', (err) => this.options.logger.debug?.('connection error', { error: err.message }));
+    socket.setNoDelay(true);
+    if (this.#closing) return this.#finish(socket, refusal(ReplyStatus.ShuttingDown, 'server is shutting down'));
+    if (this.#sockets.size >= this.options.maxConnections) {
+      this.options.logger.warn?.('connection refused: too many connections', { limit: this.options.maxConnections });
+      return this.#finish(socket, refusal(ReplyStatus.Busy, 'too many connections'));
+    }
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+    const handshake = new ServerHandshake({
+      clusterName: this.options.clusterName,
+      ...(this.options.secret ? { secret: this.options.secret } : {}),
+    });
+    socket.setTimeout(this.options.preambleTimeoutMs, () => {
+      this.options.logger.debug?.('connection dropped: no preamble in time', { timeoutMs: this.options.preambleTimeoutMs });
+      socket.destroy();
+    });
+    const onReadable = (): void => {
+      let chunk: Buffer | null;
+      while ((chunk = socket.read() as Buffer | null) !== null) {
+        const step = handshake.push(chunk);
+        if (step.kind === 'need-more') {
+          if (step.send) socket.write(step.send);
+          continue;
+        }
+        socket.off('readable', onReadable);
+        socket.setTimeout(0);
+        socket.removeAllListeners('timeout');
+        this.#finish(socket, step);
+        return;
+      }
+    };
+    socket.on('readable', onReadable);
+  }
+
+  #finish(socket: Socket, step: Exclude<ServerStep, { kind: 'need-more' }>): void {
+    if (step.kind === 'refused') {
+      this.options.logger.debug?.('preamble refused', { reason: step.reason });
+      socket.end(step.send);
+      // A peer that never reads its refusal must not hold the socket open.
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+      return;
+    }
+    if (step.channel === Channel.Raft) return this.#acceptStream(socket, step.send, step.rest);
+    if (this.#closing) return this.#finish(socket, refusal(ReplyStatus.ShuttingDown, 'server is shutting down'));
+    socket.write(step.send);
+    const connection = new MembershipConnection(socket, this, step.rest);
+    this.#connections.add(connection);
+    socket.once('close', () => this.#connections.delete(connection));
+  }
+
+  #acceptStream(socket: Socket, reply: Buffer, rest: Buffer): void {
+    const refuse = (status: ReplyStatus, reason: string): void => this.#finish(socket, refusal(status, reason));
+    if (this.#closing) return refuse(ReplyStatus.ShuttingDown, 'server is shutting down');
+    if (this.#streams.size >= this.options.maxPendingStreams) return refuse(ReplyStatus.Busy, 'too many raft streams waiting');
+    socket.write(reply);
+    if (rest.length > 0) socket.unshift(rest);
+    // From here on the stream is raft's: this server no longer owns it.
+    this.#sockets.delete(socket);
+    this.#streams.push(socket);
+  }
+}
