@@ -1,0 +1,211 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  ChangeRejectedError,
+  DifferentLeaderError,
+  HandshakeRefusedError,
+  InvalidAddressError,
+  InvalidOptionError,
+  MembershipServer,
+  MembershipTimeoutError,
+  ShuttingDownError,
+  TcpChanger,
+  UnknownLeaderError,
+  UnsupportedRoleError,
+  type ChangeRequest,
+} from '../../src/index.js';
+import { useCleanup } from '../support/cleanup.js';
+import { FakeRaft } from '../support/fake-raft.js';
+import { serve } from '../support/membership-fixture.js';
+
+const use = useCleanup();
+const SELF = '127.0.0.1:7999';
+
+function changer(options: Partial<ConstructorParameters<typeof TcpChanger>[0]> = {}): TcpChanger {
+  return use(new TcpChanger({ address: SELF, minBackoffMs: 5, maxBackoffMs: 40, ...options }), (c) => c.close());
+}
+
+/** A TCP server that accepts and then never says a word. */
+async function silentServer(): Promise<string> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  use(server, (s) => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise((resolve) => s.close(resolve));
+  });
+  const bound = server.address();
+  if (bound === null || typeof bound === 'string') throw new Error('not bound');
+  return `127.0.0.1:${bound.port}`;
+}
+
+/** A port with nothing listening on it. */
+async function deadAddress(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const bound = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (bound === null || typeof bound === 'string') throw new Error('not bound');
+  return `127.0.0.1:${bound.port}`;
+}
+
+describe('TcpChanger', () => {
+  it('joins and leaves through the leader, resolving to the configuration index', async () => {
+    const cluster = use(await serve(), (c) => c.close());
+    const client = changer();
+    expect(await client.join('n2', cluster.address, 2_000)).toBe(2);
+    expect(cluster.raft.servers.get('n2')).toEqual({ id: 'n2', address: SELF, role: 'voter' });
+    expect(await client.leave('n2', cluster.address, 2_000)).toBe(3);
+    expect(cluster.raft.servers.size).toBe(0);
+  });
+
+  it('asks for a non-voter role, and reports a cluster that cannot give it', async () => {
+    const able = use(await serve({}, new FakeRaft({ nonvoters: true })), (c) => c.close());
+    const plain = use(await serve(), (c) => c.close());
+    const client = changer();
+    await client.join('n5', able.address, { timeoutMs: 2_000, role: 'nonvoter' });
+    expect(able.raft.servers.get('n5')?.role).toBe('nonvoter');
+    await expect(client.join('n5', plain.address, { timeoutMs: 2_000, role: 'nonvoter' })).rejects.toBeInstanceOf(UnsupportedRoleError);
+  });
+
+  it('follows a follower to the leader', async () => {
+    const leader = use(await serve(), (c) => c.close());
+    const follower = use(await serve(), (c) => c.close());
+    follower.raft.currentState = 'follower';
+    follower.raft.leaderAddress = leader.address;
+    const client = changer();
+    await client.join('n3', follower.address, 2_000);
+    expect(leader.raft.servers.has('n3')).toBe(true);
+    expect(follower.raft.calls).toEqual([]);
+  });
+
+  it('backs off while no leader is known, then succeeds once one is', async () => {
+    const cluster = use(await serve(), (c) => c.close());
+    cluster.raft.currentState = 'candidate';
+    const client = changer();
+    const joining = client.join('n4', cluster.address, 5_000);
+    setTimeout(() => (cluster.raft.currentState = 'leader'), 150);
+    await joining;
+    expect(cluster.raft.servers.has('n4')).toBe(true);
+  });
+
+  it('times out while no leader is known, with the last error as cause', async () => {
+    const cluster = use(await serve(), (c) => c.close());
+    cluster.raft.currentState = 'candidate';
+    const started = Date.now();
+    const err = await changer().join('n4', cluster.address, 200).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MembershipTimeoutError);
+    expect((err as Error).cause).toBeInstanceOf(UnknownLeaderError);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('treats a redirect loop as no known leader and times out', async () => {
+    const a = use(await serve(), (c) => c.close());
+    const b = use(await serve(), (c) => c.close());
+    Object.assign(a.raft, { currentState: 'follower', leaderAddress: b.address });
+    Object.assign(b.raft, { currentState: 'follower', leaderAddress: a.address });
+    const err = await changer().join('n4', a.address, 300).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MembershipTimeoutError);
+    expect((err as Error).cause).toBeInstanceOf(DifferentLeaderError);
+  });
+
+  it('fails at once on a final refusal', async () => {
+    const cluster = use(await serve(), (c) => c.close());
+    cluster.raft.failNext = new ChangeRejectedError('address 127.0.0.1:7999 belongs to n1');
+    const err = await changer().join('n4', cluster.address, 5_000).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ChangeRejectedError);
+    expect((err as Error).message).toBe('address 127.0.0.1:7999 belongs to n1');
+  });
+
+  it('tries seed addresses in turn', async () => {
+    const cluster = use(await serve(), (c) => c.close());
+    const client = changer();
+    await client.join('n6', [await deadAddress(), cluster.address], 3_000);
+    expect(cluster.raft.servers.has('n6')).toBe(true);
+  });
+
+  it('pipelines concurrent calls on one pooled connection', async () => {
+    const cluster = use(await serve(), (c) => c.close());
+    const client = changer();
+    await client.join('warm', cluster.address, 2_000);
+    const ids = Array.from({ length: 50 }, (_, i) => `p${i}`);
+    await Promise.all(ids.map((id) => client.join(id, cluster.address, 5_000)));
+    expect(cluster.server.connectionCount).toBe(1);
+    expect(ids.every((id) => cluster.raft.servers.has(id))).toBe(true);
+  });
+
+  it('reconnects transparently after the server restarts on the same port', async () => {
+    const first = await serve();
+    const port = Number(first.address.split(':')[1]);
+    const client = changer();
+    await client.join('n7', first.address, 2_000);
+    await first.close();
+    const raft = new FakeRaft();
+    const second = new MembershipServer();
+    await second.listen(port, '127.0.0.1');
+    const { handleChangeRequests } = await import('../../src/index.js');
+    const loop = handleChangeRequests(raft, second.requests);
+    use(second, async (s) => {
+      await s.close();
+      await loop;
+    });
+    await client.join('n8', first.address, 3_000);
+    expect(raft.servers.has('n8')).toBe(true);
+  });
+
+  it('bounds the dial stage by the deadline', async () => {
+    const silent = await silentServer();
+    const err = await changer().join('n1', silent, 150).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MembershipTimeoutError);
+    expect((err as Error).message).toMatch(/within 150 ms/);
+  });
+
+  it('bounds the wait for an answer by the deadline', async () => {
+    const server = use(new MembershipServer(), (s) => s.close());
+    const address = await server.listen();
+    const err = await changer().leave('n1', address, 150).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MembershipTimeoutError);
+  });
+
+  it('rejects with the abort reason when the caller aborts', async () => {
+    const server = use(new MembershipServer(), (s) => s.close());
+    const address = await server.listen();
+    const controller = new AbortController();
+    const leaving = changer().leave('n1', address, { timeoutMs: 5_000, signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('operator gave up')), 30);
+    await expect(leaving).rejects.toThrow('operator gave up');
+  });
+
+  it('fails pending calls with ShuttingDownError on close()', async () => {
+    const server = use(new MembershipServer(), (s) => s.close());
+    const address = await server.listen();
+    const client = new TcpChanger({ address: SELF });
+    const pending = client.leave('n1', address, 5_000);
+    const taken: ChangeRequest = (await server.requests[Symbol.asyncIterator]().next()).value as ChangeRequest;
+    client.close();
+    await expect(pending).rejects.toBeInstanceOf(ShuttingDownError);
+    // The server sees the connection go and abandons what it had not begun.
+    await vi.waitFor(() => expect(taken.isDone).toBe(true), { timeout: 2_000 });
+    await expect(client.join('n1', address, 100)).rejects.toBeInstanceOf(ShuttingDownError);
+  });
+
+  it('refuses a cluster with another name without retrying', async () => {
+    const cluster = use(await serve({ clusterName: 'prod' }), (c) => c.close());
+    const err = await changer({ clusterName: 'staging' }).join('n1', cluster.address, 2_000).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HandshakeRefusedError);
+    expect((err as HandshakeRefusedError).reason).toBe('wrong_cluster');
+  });
+
+  it('validates its options and arguments', async () => {
+    expect(() => new TcpChanger({ address: 'nope' })).toThrow(InvalidOptionError);
+    expect(() => new TcpChanger({ address: SELF, connectionsPerTarget: 0 })).toThrow(/connectionsPerTarget/);
+    expect(() => new TcpChanger({ address: SELF, minBackoffMs: 100, maxBackoffMs: 10 })).toThrow(/maxBackoffMs/);
+    const client = changer();
+    await expect(client.join('n1', [], 100)).rejects.toThrow(/at least one/);
+    await expect(client.join('n1', 'bad', 100)).rejects.toBeInstanceOf(InvalidAddressError);
+    await expect(client.join('n1', SELF, 0)).rejects.toThrow(/timeoutMs/);
+  });
+});
