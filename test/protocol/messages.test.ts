@@ -47,23 +47,17 @@ const response: fc.Arbitrary<ResponseMessage> = fc.oneof(
 );
 
 describe('messages round trip (property)', () => {
-  it('requests', () => {
-    fc.assert(
-      fc.property(request, (message) => {
-        const payloads = decodeFrames([encodeRequest(message)]);
-        expect(payloads).toHaveLength(1);
-        expect(decodeRequest(payloads[0]!)).toEqual(message);
-      }),
-      fcParams(),
-    );
-  });
+  const cases = [
+    ['requests', request, encodeRequest, decodeRequest],
+    ['responses', response, encodeResponse, decodeResponse],
+  ] as Array<[string, fc.Arbitrary<unknown>, (m: unknown) => Buffer, (p: Buffer) => unknown]>;
 
-  it('responses', () => {
+  it.each(cases)('%s', (_name, arbitrary, encode, decode) => {
     fc.assert(
-      fc.property(response, (message) => {
-        const payloads = decodeFrames([encodeResponse(message)]);
+      fc.property(arbitrary, (message) => {
+        const payloads = decodeFrames([encode(message)]);
         expect(payloads).toHaveLength(1);
-        expect(decodeResponse(payloads[0]!)).toEqual(message);
+        expect(decode(payloads[0]!)).toEqual(message);
       }),
       fcParams(),
     );
