@@ -1,0 +1,187 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  InvalidMessageError,
+  MAX_REQUEST_ID,
+  MAX_SERVER_ID_LENGTH,
+  MalformedFrameError,
+  WireErrorCode,
+  decodeRequest,
+  decodeResponse,
+  encodeFrame,
+  encodeRequest,
+  encodeResponse,
+  type RequestMessage,
+  type ResponseMessage,
+} from '../../src/protocol/index.js';
+import { fcParams } from '../support/fc.js';
+import { decodeFrames } from '../support/frames.js';
+
+/** The MessagePack payload of `value`, without its frame header. */
+const payloadOf = (value: unknown): Buffer => encodeFrame(value).subarray(4);
+
+const port = fc.integer({ min: 1, max: 65535 });
+const address = fc.oneof(
+  fc.tuple(fc.ipV4(), port).map(([h, p]) => `${h}:${p}`),
+  fc.tuple(fc.ipV6(), port).map(([h, p]) => `[${h}]:${p}`),
+  fc.tuple(fc.domain(), port).map(([h, p]) => `${h}:${p}`),
+);
+const rid = fc.integer({ min: 0, max: MAX_REQUEST_ID });
+const serverId = fc.string({ unit: 'binary', minLength: 1, maxLength: MAX_SERVER_ID_LENGTH }).filter((s) => s.length <= MAX_SERVER_ID_LENGTH);
+
+const request: fc.Arbitrary<RequestMessage> = fc.oneof(
+  fc.record({ type: fc.constant('join' as const), rid, id: serverId, address, role: fc.constantFrom('voter' as const, 'nonvoter' as const) }),
+  fc.record({ type: fc.constant('leave' as const), rid, id: serverId }),
+);
+
+const response: fc.Arbitrary<ResponseMessage> = fc.oneof(
+  fc.record({ rid, ok: fc.constant(true as const) }),
+  fc.record({ rid, ok: fc.constant(true as const), index: fc.maxSafeNat() }),
+  fc.record({
+    rid,
+    ok: fc.constant(false as const),
+    code: fc.oneof(fc.constantFrom(...Object.values(WireErrorCode).filter((c) => c !== WireErrorCode.DifferentLeader)), fc.string({ minLength: 1 })),
+    message: fc.string(),
+  }).filter((r) => r.code !== WireErrorCode.DifferentLeader),
+  fc.record({ rid, ok: fc.constant(false as const), code: fc.constant(WireErrorCode.DifferentLeader), message: fc.string(), leader: address }),
+);
+
+describe('messages round trip (property)', () => {
+  const cases = [
+    ['requests', request, encodeRequest, decodeRequest],
+    ['responses', response, encodeResponse, decodeResponse],
+  ] as Array<[string, fc.Arbitrary<unknown>, (m: unknown) => Buffer, (p: Buffer) => unknown]>;
+
+  it.each(cases)('%s', (_name, arbitrary, encode, decode) => {
+    fc.assert(
+      fc.property(arbitrary, (message) => {
+        const payloads = decodeFrames([encode(message)]);
+        expect(payloads).toHaveLength(1);
+        expect(decode(payloads[0]!)).toEqual(message);
+      }),
+      fcParams(),
+    );
+  });
+});
+
+const join = { type: 'join', rid: 4, id: 'node-2', address: '10.0.0.2:7000', role: 'voter' };
+
+describe('decodeRequest', () => {
+  it('defaults a missing role to voter and ignores unknown keys', () => {
+    const { role: _role, ...noRole } = join;
+    expect(decodeRequest(payloadOf({ ...noRole, future: [1, 2], zone: 'eu' }))).toEqual(join);
+  });
+
+  it('accepts an id of exactly the longest length', () => {
+    const id = 'i'.repeat(MAX_SERVER_ID_LENGTH);
+    expect(decodeRequest(payloadOf({ type: 'leave', rid: MAX_REQUEST_ID, id }))).toEqual({ type: 'leave', rid: MAX_REQUEST_ID, id });
+  });
+
+  // A map whose rid cannot be read gives an error without requestId: the
+  // server closes the connection.
+  it.each([
+    ['a missing rid', { type: 'leave', id: 'a' }, /rid must be an integer/],
+    ['a string rid', { type: 'leave', rid: '1', id: 'a' }, /rid must be an integer .* got "1"/],
+    ['a negative rid', { type: 'leave', rid: -1, id: 'a' }, /rid must be an integer/],
+    ['a rid past 32 bits', { type: 'leave', rid: MAX_REQUEST_ID + 1, id: 'a' }, /rid must be an integer/],
+    ['a fractional rid', { type: 'leave', rid: 1.5, id: 'a' }, /rid must be an integer/],
+    ['a nil rid', { type: 'leave', rid: null, id: 'a' }, /got nil/],
+    ['an array', [1, 2], /request must be a map, got an array/],
+    ['a string', 'join', /request must be a map, got "join"/],
+    ['nil', null, /request must be a map, got nil/],
+    ['a number', 7, /request must be a map, got number 7/],
+    ['binary', Buffer.from([1, 2]), /request must be a map, got binary/],
+  ])('refuses %s without a request id', (_name, value, message) => {
+    const attempt = () => decodeRequest(payloadOf(value));
+    expect(attempt).toThrow(InvalidMessageError);
+    expect(attempt).toThrow(message);
+    expect(catchError(attempt)).toMatchObject({ requestId: undefined });
+  });
+
+  // A readable rid gives an error carrying it: the server answers bad_request.
+  it.each([
+    ['a missing id', { type: 'leave', rid: 4 }, /id must be a non-empty string/],
+    ['an empty id', { type: 'leave', rid: 4, id: '' }, /id must be a non-empty string/],
+    ['a numeric id', { type: 'leave', rid: 4, id: 5 }, /id must be a non-empty string/],
+    ['an id one too long', { type: 'leave', rid: 4, id: 'i'.repeat(MAX_SERVER_ID_LENGTH + 1) }, /id longer than 256/],
+    ['a missing address', { ...join, address: undefined }, /address must be a string/],
+    ['a numeric address', { ...join, address: 7000 }, /address must be a string/],
+    ['an address without a port', { ...join, address: '10.0.0.2' }, /invalid server address "10.0.0.2": expected host:port/],
+    ['an unbracketed IPv6 address', { ...join, address: '::1:7000' }, /IPv6 host must be written in brackets/],
+    ['port 0', { ...join, address: 'a:0' }, /port out of range/],
+    ['an unknown role', { ...join, role: 'observer' }, /role must be "voter" or "nonvoter", got "observer"/],
+    ['a numeric role', { ...join, role: 1 }, /role must be .* got number 1/],
+    ['an unknown type', { ...join, type: 'rename' }, /unknown type "rename"/],
+    ['a missing type', { rid: 4, id: 'a' }, /unknown type nothing/],
+  ])('refuses %s, naming the request id', (_name, value, message) => {
+    const attempt = () => decodeRequest(payloadOf(value));
+    expect(attempt).toThrow(InvalidMessageError);
+    expect(attempt).toThrow(message);
+    expect(catchError(attempt)).toMatchObject({ requestId: 4, code: 'ERR_INVALID_MESSAGE' });
+  });
+
+  it.each([
+    ['trailing bytes', Buffer.concat([payloadOf(join), Buffer.from([0xc0])])],
+    ['a map header with no pairs after it', Buffer.from([0x81])],
+    ['an empty payload', Buffer.alloc(0)],
+    ['a truncated map', payloadOf(join).subarray(0, 10)],
+    ['an unknown extension type', Buffer.from([0xd4, 0x01, 0x00])],
+  ])('refuses %s as malformed', (_name, payload) => {
+    expect(() => decodeRequest(payload)).toThrow(MalformedFrameError);
+    expect(() => decodeResponse(payload)).toThrow(MalformedFrameError);
+  });
+
+  it('keeps what the MessagePack decoder said as the cause', () => {
+    const error = catchError(() => decodeRequest(Buffer.from([0x81])));
+    expect(error).toBeInstanceOf(MalformedFrameError);
+    expect((error as Error).cause).toBeInstanceOf(Error);
+  });
+});
+
+describe('decodeResponse', () => {
+  it('ignores unknown keys, and a leader outside different_leader', () => {
+    expect(decodeResponse(payloadOf({ rid: 1, ok: true, index: 3, extra: 'x' }))).toEqual({ rid: 1, ok: true, index: 3 });
+    expect(decodeResponse(payloadOf({ rid: 1, ok: false, code: 'rejected', message: 'no', leader: 'a:1' }))).toEqual({
+      rid: 1,
+      ok: false,
+      code: 'rejected',
+      message: 'no',
+    });
+  });
+
+  it('reads a missing message as empty', () => {
+    expect(decodeResponse(payloadOf({ rid: 1, ok: false, code: 'internal' }))).toEqual({ rid: 1, ok: false, code: 'internal', message: '' });
+  });
+
+  it('refuses a map without a readable rid, without a request id', () => {
+    const error = catchError(() => decodeResponse(payloadOf({ ok: true })));
+    expect(error).toBeInstanceOf(InvalidMessageError);
+    expect(error).toMatchObject({ requestId: undefined });
+  });
+
+  it.each([
+    ['a missing ok', { rid: 9 }, /ok must be true or false/],
+    ['a string ok', { rid: 9, ok: 'yes' }, /ok must be true or false/],
+    ['a negative index', { rid: 9, ok: true, index: -1 }, /index must be a non-negative integer/],
+    ['a fractional index', { rid: 9, ok: true, index: 1.5 }, /index must be a non-negative integer/],
+    ['a string index', { rid: 9, ok: true, index: '3' }, /index must be a non-negative integer/],
+    ['a missing code', { rid: 9, ok: false, message: 'x' }, /code must be a non-empty string/],
+    ['an empty code', { rid: 9, ok: false, code: '', message: 'x' }, /code must be a non-empty string/],
+    ['different_leader without a leader', { rid: 9, ok: false, code: 'different_leader', message: 'x' }, /needs a leader address/],
+    ['different_leader with a bad leader', { rid: 9, ok: false, code: 'different_leader', message: 'x', leader: 'nope' }, /leader: invalid server address/],
+  ])('refuses %s, naming the request id', (_name, value, message) => {
+    const attempt = () => decodeResponse(payloadOf(value));
+    expect(attempt).toThrow(InvalidMessageError);
+    expect(attempt).toThrow(message);
+    expect(catchError(attempt)).toMatchObject({ requestId: 9 });
+  });
+});
+
+function catchError(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}

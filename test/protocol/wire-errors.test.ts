@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ChangeRejectedError,
+  DifferentLeaderError,
+  MembershipTimeoutError,
+  NotLeaderError,
+  RequestAlreadyDoneError,
+  ShuttingDownError,
+  UnknownLeaderError,
+  UnsupportedRoleError,
+} from '../../src/index.js';
+import {
+  BadRequestError,
+  InvalidMessageError,
+  RemoteError,
+  WireErrorCode,
+  decodeResponse,
+  encodeResponse,
+  fromWireError,
+  toWireError,
+} from '../../src/protocol/index.js';
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/** A server-side error, the code it goes out as, and what the client makes of it. */
+const cases: Array<[string, Error, WireErrorCode, ErrorClass, Record<string, unknown>]> = [
+  ['DifferentLeaderError', new DifferentLeaderError('10.0.0.1:7000'), 'different_leader', DifferentLeaderError, { leader: '10.0.0.1:7000' }],
+  ['UnknownLeaderError', new UnknownLeaderError(), 'unknown_leader', UnknownLeaderError, {}],
+  ['NotLeaderError', new NotLeaderError(), 'unknown_leader', UnknownLeaderError, {}],
+  ['MembershipTimeoutError', new MembershipTimeoutError('join of n not done'), 'timeout', MembershipTimeoutError, { message: expect.stringContaining('join of n not done') }],
+  ['UnsupportedRoleError', new UnsupportedRoleError('nonvoter'), 'unsupported_role', UnsupportedRoleError, { role: 'nonvoter' }],
+  ['ChangeRejectedError', new ChangeRejectedError('address in use'), 'rejected', ChangeRejectedError, { message: 'address in use' }],
+  ['ShuttingDownError', new ShuttingDownError('closing'), 'shutting_down', ShuttingDownError, { message: expect.stringContaining('closing') }],
+  ['InvalidMessageError', new InvalidMessageError('invalid request 3: bad role', 3), 'bad_request', BadRequestError, { message: 'invalid request 3: bad role' }],
+  ['a plain Error', new Error('disk full'), 'internal', RemoteError, { wireCode: 'internal', message: expect.stringContaining('disk full') }],
+  ['RequestAlreadyDoneError', new RequestAlreadyDoneError(), 'internal', RemoteError, { wireCode: 'internal' }],
+];
+
+describe('toWireError / fromWireError', () => {
+  it.each(cases)('%s goes out as its code and comes back as the right class', (_name, error, code, back, fields) => {
+    const wire = toWireError(error);
+    expect(wire.code).toBe(code);
+    expect(wire.message).toBe(error.message);
+    expect('leader' in wire).toBe(code === WireErrorCode.DifferentLeader);
+    const received = fromWireError(wire);
+    expect(received).toBeInstanceOf(back);
+    expect(received).toMatchObject(fields);
+  });
+
+  it.each(cases)('%s survives the trip through a response frame', (_name, error, code, back, fields) => {
+    const frame = encodeResponse({ rid: 11, ok: false, ...toWireError(error) });
+    const decoded = decodeResponse(frame.subarray(4));
+    if (decoded.ok) throw new Error('expected an error response');
+    expect(decoded.code).toBe(code);
+    const received = fromWireError(decoded);
+    expect(received).toBeInstanceOf(back);
+    expect(received).toMatchObject(fields);
+  });
+
+  it('covers every wire code', () => {
+    expect(new Set(cases.map(([, , code]) => code))).toEqual(new Set(Object.values(WireErrorCode)));
+  });
+
+  it('reads a code it does not know as a remote error keeping the code', () => {
+    const received = fromWireError({ code: 'quota_exceeded', message: 'too many joins' });
+    expect(received).toBeInstanceOf(RemoteError);
+    expect(received).toMatchObject({ wireCode: 'quota_exceeded', message: 'server error quota_exceeded: too many joins' });
+  });
+});
