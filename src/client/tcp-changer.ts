@@ -103,7 +103,7 @@ export class TcpChanger implements Changer {
           throw this.#failed((lastError = err), signal, () => (next = seeds[(seedAt = (seedAt + 1) % seeds.length)]!));
         }
         if (response.ok) return response.index;
-        const err = fromWireError(response);
+        const err = fromWireError(response, request.type === 'join' ? request.role : undefined);
         lastError = err;
         if (err instanceof DifferentLeaderError) {
           next = err.leader;

@@ -117,7 +117,8 @@ export class InvalidAddressError extends MembershipError {
   constructor(
     readonly address: string,
     reason: string,
+    options?: ErrorOptions,
   ) {
-    super(`invalid server address ${JSON.stringify(address)}: ${reason}`);
+    super(`invalid server address ${JSON.stringify(address)}: ${reason}`, options);
   }
 }

@@ -1,5 +1,5 @@
 import { NONCE_BYTES, PROOF_BYTES, computeProof, newNonce, proofMatches } from './auth.js';
-import { AuthenticationError, HandshakeRefusedError } from './errors.js';
+import { AuthenticationError, BadPreambleError, HandshakeRefusedError } from './errors.js';
 import { ReplyStatus, encodeHello, parseReply, replyStatusName, type Channel } from './preamble.js';
 
 /** What the dialing side says and requires. */
@@ -66,7 +66,10 @@ export class ClientHandshake {
   }
 
   #checkServerProof(detail: Buffer): void {
-    if (!this.#secret) return;
+    if (!this.#secret) {
+      if (detail.length !== 0) throw new BadPreambleError(`Accepted carries ${detail.length} bytes of detail where none belong`);
+      return;
+    }
     if (!this.#nonces) throw new AuthenticationError('server accepted without proving it knows the shared secret');
     const expected = computeProof('server', this.#secret, this.hello, this.#nonces.server, this.#nonces.client);
     if (detail.length !== PROOF_BYTES || !proofMatches(expected, detail)) {

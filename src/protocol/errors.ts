@@ -13,8 +13,9 @@ export class FrameTooLargeError extends ProtocolError {
   constructor(
     readonly length: number,
     readonly maxFrameSize: number,
+    options?: ErrorOptions,
   ) {
-    super(`frame of ${length} bytes exceeds the maximum of ${maxFrameSize}`);
+    super(`frame of ${length} bytes exceeds the maximum of ${maxFrameSize}`, options);
   }
 }
 
@@ -22,8 +23,8 @@ export class FrameTooLargeError extends ProtocolError {
 export class EmptyFrameError extends ProtocolError {
   readonly code = 'ERR_EMPTY_FRAME';
 
-  constructor() {
-    super('frame of length 0');
+  constructor(options?: ErrorOptions) {
+    super('frame of length 0', options);
   }
 }
 
@@ -43,8 +44,9 @@ export class InvalidMessageError extends ProtocolError {
   constructor(
     message: string,
     readonly requestId?: number,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -68,8 +70,9 @@ export class RemoteError extends MembershipError {
   constructor(
     readonly wireCode: string,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(`server error ${wireCode}: ${message}`);
+    super(`server error ${wireCode}: ${message}`, options);
   }
 }
 
@@ -84,8 +87,9 @@ export class HandshakeRefusedError extends MembershipError {
     readonly status: number,
     readonly reason: string,
     detail = '',
+    options?: ErrorOptions,
   ) {
-    super(`peer refused the connection: ${reason}${detail ? ` (${detail})` : ''}`);
+    super(`peer refused the connection: ${reason}${detail ? ` (${detail})` : ''}`, options);
   }
 }
 

@@ -49,7 +49,7 @@ export class FrameDecoder {
    */
   push(chunk: Buffer, onPayload: (payload: Buffer) => void): void {
     if (this.#failed) throw this.#failed;
-    if (this.#buffered === 0) {
+    if (this.#buffered === 0 && this.#need < 0) {
       // Fast path: whole frames straight out of the chunk, no copies.
       let offset = 0;
       while (chunk.length - offset >= FRAME_HEADER_BYTES) {

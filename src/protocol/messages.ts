@@ -7,8 +7,8 @@ import { decodePayload, encodeFrame } from './msgpack.js';
 /** The largest request id: ids are unsigned 32-bit integers. */
 export const MAX_REQUEST_ID = 0xffff_ffff;
 
-/** The longest server id accepted, in UTF-16 code units. */
-export const MAX_SERVER_ID_LENGTH = 256;
+/** The longest server id accepted, in UTF-8 bytes. */
+export const MAX_SERVER_ID_BYTES = 256;
 
 /** The error codes a response can carry; see docs/wire-format.md for what each asks of a client. */
 export const WireErrorCode = {
@@ -75,7 +75,9 @@ export function encodeRequest(request: RequestMessage): Buffer {
 /** Encodes a response as one frame. */
 export function encodeResponse(response: ResponseMessage): Buffer {
   if (response.ok) {
-    return encodeFrame(response.index === undefined ? { rid: response.rid, ok: true } : { rid: response.rid, ok: true, index: response.index });
+    if (response.index === undefined) return encodeFrame({ rid: response.rid, ok: true });
+    // msgpackr writes numbers past 32 bits as float64; a BigInt goes out as uint64.
+    return encodeFrame({ rid: response.rid, ok: true, index: response.index > 0xffff_ffff ? BigInt(response.index) : response.index });
   }
   const body: Record<string, unknown> = { rid: response.rid, ok: false, code: response.code, message: response.message };
   if (response.leader !== undefined) body.leader = response.leader;
@@ -90,8 +92,8 @@ export function encodeResponse(response: ResponseMessage): Buffer {
 export function decodeRequest(payload: Uint8Array): RequestMessage {
   const value = asMap(decodePayload(payload), 'request');
   const rid = requestId(value.rid);
-  const fail = (why: string): never => {
-    throw new InvalidMessageError(`invalid request ${rid}: ${why}`, rid);
+  const fail = (why: string, cause?: unknown): never => {
+    throw new InvalidMessageError(`invalid request ${rid}: ${why}`, rid, cause === undefined ? undefined : { cause });
   };
   const id = serverId(value.id, fail);
   switch (value.type) {
@@ -101,7 +103,7 @@ export function decodeRequest(payload: Uint8Array): RequestMessage {
       try {
         parseAddress(address);
       } catch (err) {
-        return fail((err as MembershipError).message);
+        return fail((err as MembershipError).message, err);
       }
       const role = value.role ?? 'voter';
       if (!isServerRole(role)) return fail(`role must be "voter" or "nonvoter", got ${describe(role)}`);
@@ -118,8 +120,8 @@ export function decodeRequest(payload: Uint8Array): RequestMessage {
 export function decodeResponse(payload: Uint8Array): ResponseMessage {
   const value = asMap(decodePayload(payload), 'response');
   const rid = requestId(value.rid);
-  const fail = (why: string): never => {
-    throw new InvalidMessageError(`invalid response ${rid}: ${why}`, rid);
+  const fail = (why: string, cause?: unknown): never => {
+    throw new InvalidMessageError(`invalid response ${rid}: ${why}`, rid, cause === undefined ? undefined : { cause });
   };
   if (value.ok === true) {
     const index = value.index;
@@ -136,7 +138,7 @@ export function decodeResponse(payload: Uint8Array): ResponseMessage {
     try {
       parseAddress(leader);
     } catch (err) {
-      return fail(`leader: ${(err as MembershipError).message}`);
+      return fail(`leader: ${(err as MembershipError).message}`, err);
     }
     return { rid, ok: false, code: value.code, message, leader };
   }
@@ -159,7 +161,10 @@ function requestId(rid: unknown): number {
 
 function serverId(id: unknown, fail: (why: string) => never): ServerID {
   if (typeof id !== 'string' || id.length === 0) return fail('id must be a non-empty string');
-  if (id.length > MAX_SERVER_ID_LENGTH) return fail(`id longer than ${MAX_SERVER_ID_LENGTH} characters`);
+  // Cheap first: no string of at most 64 units exceeds 256 bytes in UTF-8.
+  if (id.length > MAX_SERVER_ID_BYTES / 4 && Buffer.byteLength(id, 'utf8') > MAX_SERVER_ID_BYTES) {
+    return fail(`id longer than ${MAX_SERVER_ID_BYTES} bytes in UTF-8`);
+  }
   return id;
 }
 

@@ -1,4 +1,4 @@
-import { Packr, RESERVE_START_SPACE } from 'msgpackr';
+import { C1, Packr, RESERVE_START_SPACE } from 'msgpackr';
 import { MalformedFrameError } from './errors.js';
 
 /**
@@ -32,9 +32,29 @@ export function encodeFrame(value: unknown): Buffer {
  * value throws {@link MalformedFrameError}.
  */
 export function decodePayload(payload: Uint8Array): unknown {
+  let value: unknown;
   try {
-    return codec.unpack(payload);
+    value = codec.unpack(payload);
   } catch (cause) {
     throw new MalformedFrameError(`payload is not one MessagePack value: ${(cause as Error).message}`, { cause });
   }
+  assertPlain(value, 0);
+  return value;
+}
+
+/** Nesting deeper than any message needs is refused rather than walked. */
+const MAX_DEPTH = 32;
+
+/**
+ * msgpackr turns the never-used byte 0xc1 into a placeholder and the
+ * timestamp extension into a Date instead of failing: refuse both, so that
+ * only plain MessagePack values get through, however deep.
+ */
+function assertPlain(value: unknown, depth: number): void {
+  if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return;
+  if (value === C1) throw new MalformedFrameError('payload holds the byte 0xc1, which MessagePack never uses');
+  if (value instanceof Date) throw new MalformedFrameError('payload holds an extension type (timestamp)');
+  if (depth >= MAX_DEPTH) throw new MalformedFrameError(`payload nests deeper than ${MAX_DEPTH} levels`);
+  const children = Array.isArray(value) ? value : Object.values(value);
+  for (const child of children) assertPlain(child, depth + 1);
 }

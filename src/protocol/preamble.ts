@@ -99,10 +99,24 @@ export interface Reply {
   readonly detail: Buffer;
 }
 
-/** Encodes a reply; a string detail is UTF-8, cut to fit. */
+/**
+ * Encodes a reply. A string detail is UTF-8, cut to fit at a character
+ * boundary; binary detail over 255 bytes is a bug and throws.
+ */
 export function encodeReply(status: ReplyStatus, detail: Buffer | string = Buffer.alloc(0)): Buffer {
-  let bytes = typeof detail === 'string' ? Buffer.from(detail, 'utf8') : detail;
-  if (bytes.length > MAX_REPLY_DETAIL_BYTES) bytes = bytes.subarray(0, MAX_REPLY_DETAIL_BYTES);
+  let bytes: Buffer;
+  if (typeof detail === 'string') {
+    bytes = Buffer.from(detail, 'utf8');
+    if (bytes.length > MAX_REPLY_DETAIL_BYTES) {
+      let end = MAX_REPLY_DETAIL_BYTES;
+      // Step back over continuation bytes (10xxxxxx) to a character's start.
+      while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+      bytes = bytes.subarray(0, end);
+    }
+  } else {
+    if (detail.length > MAX_REPLY_DETAIL_BYTES) throw new RangeError(`reply detail of ${detail.length} bytes exceeds ${MAX_REPLY_DETAIL_BYTES}`);
+    bytes = detail;
+  }
   const out = Buffer.allocUnsafe(2 + bytes.length);
   out[0] = status;
   out[1] = bytes.length;

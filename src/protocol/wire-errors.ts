@@ -13,9 +13,20 @@ import { WireErrorCode, type ErrorResponse } from './messages.js';
 /** The error part of a response, as the server sends it. */
 export type WireError = Omit<ErrorResponse, 'rid' | 'ok'>;
 
-/** What the server sends for an error raised while handling a request. */
+/** The longest message a response carries, in characters; longer ones are cut. */
+export const MAX_WIRE_MESSAGE_LENGTH = 512;
+
+/** The message sent for an error the server did not classify; its text stays in the server's log. */
+export const INTERNAL_ERROR_MESSAGE = 'internal error';
+
+/**
+ * What the server sends for an error raised while handling a request.
+ * Unclassified errors go out as `internal` without their text, which may
+ * say more about the server than a peer should learn; a raft adapter that
+ * wants its reason seen throws `ChangeRejectedError`.
+ */
 export function toWireError(err: Error): WireError {
-  const message = err.message;
+  const message = err.message.length > MAX_WIRE_MESSAGE_LENGTH ? `${err.message.slice(0, MAX_WIRE_MESSAGE_LENGTH - 3)}...` : err.message;
   if (err instanceof DifferentLeaderError) return { code: WireErrorCode.DifferentLeader, message, leader: err.leader };
   if (err instanceof UnknownLeaderError || err instanceof NotLeaderError) return { code: WireErrorCode.UnknownLeader, message };
   if (err instanceof MembershipTimeoutError) return { code: WireErrorCode.Timeout, message };
@@ -23,11 +34,14 @@ export function toWireError(err: Error): WireError {
   if (err instanceof ChangeRejectedError) return { code: WireErrorCode.Rejected, message };
   if (err instanceof ShuttingDownError) return { code: WireErrorCode.ShuttingDown, message };
   if (err instanceof InvalidMessageError) return { code: WireErrorCode.BadRequest, message };
-  return { code: WireErrorCode.Internal, message };
+  return { code: WireErrorCode.Internal, message: INTERNAL_ERROR_MESSAGE };
 }
 
-/** The library error a client raises for an error response. */
-export function fromWireError(response: WireError): Error {
+/**
+ * The library error a client raises for an error response; `role` is the
+ * role the request asked for, named by `UnsupportedRoleError`.
+ */
+export function fromWireError(response: WireError, role = 'nonvoter'): Error {
   const { code, message } = response;
   switch (code) {
     case WireErrorCode.DifferentLeader:
@@ -37,7 +51,7 @@ export function fromWireError(response: WireError): Error {
     case WireErrorCode.Timeout:
       return new MembershipTimeoutError(`server timed out: ${message}`);
     case WireErrorCode.UnsupportedRole:
-      return new UnsupportedRoleError(/as (\S+)$/.exec(message)?.[1] ?? 'nonvoter');
+      return new UnsupportedRoleError(role);
     case WireErrorCode.Rejected:
       return new ChangeRejectedError(message);
     case WireErrorCode.ShuttingDown:

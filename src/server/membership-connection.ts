@@ -118,10 +118,14 @@ export class MembershipConnection {
     this.#drainBacklog();
     const err = ChangeRequest.outcome(request);
     const index = request.index;
+    const wireError = err ? toWireError(err) : undefined;
+    if (err && wireError?.code === WireErrorCode.Internal) {
+      this.#host.options.logger.error?.('request failed', { id: request.id, error: err.message });
+    }
     this.#write(
       encodeResponse(
-        err
-          ? { rid, ok: false, ...toWireError(err) }
+        wireError
+          ? { rid, ok: false, ...wireError }
           : index === undefined
             ? { rid, ok: true }
             : { rid, ok: true, index },

@@ -23,6 +23,9 @@ import {
   MalformedFrameError,
   ProtocolError,
   RemoteError,
+  HandshakeRefusedError,
+  AuthenticationError,
+  ConnectionClosedError,
 } from '../../src/protocol/errors.js';
 
 type Make = (options?: ErrorOptions) => Error;
@@ -47,14 +50,17 @@ const rows: Record<string, Row> = {
   RequestAlreadyDoneError: { make: () => new RequestAlreadyDoneError(), code: 'ERR_REQUEST_ALREADY_DONE', message: 'change request is already done', takesCause: false, protocol: false },
   ShuttingDownError: { make: (o) => new ShuttingDownError(undefined, o), code: 'ERR_SHUTTING_DOWN', message: 'shutting down', takesCause: true, protocol: false },
   InvalidOptionError: { make: (o) => new InvalidOptionError('timeoutMs must be positive', o), code: 'ERR_INVALID_OPTION', message: 'timeoutMs must be positive', takesCause: true, protocol: false },
-  InvalidAddressError: { make: () => new InvalidAddressError('nope', 'expected host:port'), code: 'ERR_INVALID_ADDRESS', message: 'invalid server address "nope": expected host:port', takesCause: false, protocol: false },
-  FrameTooLargeError: { make: () => new FrameTooLargeError(70000, 65536), code: 'ERR_FRAME_TOO_LARGE', message: 'frame of 70000 bytes exceeds the maximum of 65536', takesCause: false, protocol: true },
-  EmptyFrameError: { make: () => new EmptyFrameError(), code: 'ERR_EMPTY_FRAME', message: 'frame of length 0', takesCause: false, protocol: true },
+  InvalidAddressError: { make: (o) => new InvalidAddressError('nope', 'expected host:port', o), code: 'ERR_INVALID_ADDRESS', message: 'invalid server address "nope": expected host:port', takesCause: true, protocol: false },
+  FrameTooLargeError: { make: (o) => new FrameTooLargeError(70000, 65536, o), code: 'ERR_FRAME_TOO_LARGE', message: 'frame of 70000 bytes exceeds the maximum of 65536', takesCause: true, protocol: true },
+  EmptyFrameError: { make: (o) => new EmptyFrameError(o), code: 'ERR_EMPTY_FRAME', message: 'frame of length 0', takesCause: true, protocol: true },
   MalformedFrameError: { make: (o) => new MalformedFrameError('not MessagePack', o), code: 'ERR_MALFORMED_FRAME', message: 'not MessagePack', takesCause: true, protocol: true },
-  InvalidMessageError: { make: () => new InvalidMessageError('rid missing', 3), code: 'ERR_INVALID_MESSAGE', message: 'rid missing', takesCause: false, protocol: true },
+  InvalidMessageError: { make: (o) => new InvalidMessageError('rid missing', 3, o), code: 'ERR_INVALID_MESSAGE', message: 'rid missing', takesCause: true, protocol: true },
   BadPreambleError: { make: (o) => new BadPreambleError('no magic', o), code: 'ERR_BAD_PREAMBLE', message: 'no magic', takesCause: true, protocol: true },
   BadRequestError: { make: (o) => new BadRequestError('bad role', o), code: 'ERR_BAD_REQUEST', message: 'bad role', takesCause: true, protocol: false },
-  RemoteError: { make: () => new RemoteError('internal', 'disk full'), code: 'ERR_REMOTE', message: 'server error internal: disk full', takesCause: false, protocol: false },
+  RemoteError: { make: (o) => new RemoteError('internal', 'disk full', o), code: 'ERR_REMOTE', message: 'server error internal: disk full', takesCause: true, protocol: false },
+  HandshakeRefusedError: { make: (o) => new HandshakeRefusedError(0x13, 'wrong_cluster', 'name differs', o), code: 'ERR_HANDSHAKE_REFUSED', message: 'peer refused the connection: wrong_cluster (name differs)', takesCause: true, protocol: false },
+  AuthenticationError: { make: (o) => new AuthenticationError('proof is wrong', o), code: 'ERR_AUTHENTICATION', message: 'proof is wrong', takesCause: true, protocol: false },
+  ConnectionClosedError: { make: (o) => new ConnectionClosedError('peer closed', o), code: 'ERR_CONNECTION_CLOSED', message: 'peer closed', takesCause: true, protocol: false },
 };
 
 /** The abstract bases: exported, never thrown themselves. */

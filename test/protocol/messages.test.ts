@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   InvalidMessageError,
   MAX_REQUEST_ID,
-  MAX_SERVER_ID_LENGTH,
+  MAX_SERVER_ID_BYTES,
   MalformedFrameError,
   WireErrorCode,
   decodeRequest,
@@ -27,7 +27,7 @@ const address = fc.oneof(
   fc.tuple(fc.domain(), port).map(([h, p]) => `${h}:${p}`),
 );
 const rid = fc.integer({ min: 0, max: MAX_REQUEST_ID });
-const serverId = fc.string({ unit: 'binary', minLength: 1, maxLength: MAX_SERVER_ID_LENGTH }).filter((s) => s.length <= MAX_SERVER_ID_LENGTH);
+const serverId = fc.string({ unit: 'binary', minLength: 1, maxLength: MAX_SERVER_ID_BYTES }).filter((s) => s.length <= MAX_SERVER_ID_BYTES);
 
 const request: fc.Arbitrary<RequestMessage> = fc.oneof(
   fc.record({ type: fc.constant('join' as const), rid, id: serverId, address, role: fc.constantFrom('voter' as const, 'nonvoter' as const) }),
@@ -73,7 +73,7 @@ describe('decodeRequest', () => {
   });
 
   it('accepts an id of exactly the longest length', () => {
-    const id = 'i'.repeat(MAX_SERVER_ID_LENGTH);
+    const id = 'i'.repeat(MAX_SERVER_ID_BYTES);
     expect(decodeRequest(payloadOf({ type: 'leave', rid: MAX_REQUEST_ID, id }))).toEqual({ type: 'leave', rid: MAX_REQUEST_ID, id });
   });
 
@@ -103,7 +103,7 @@ describe('decodeRequest', () => {
     ['a missing id', { type: 'leave', rid: 4 }, /id must be a non-empty string/],
     ['an empty id', { type: 'leave', rid: 4, id: '' }, /id must be a non-empty string/],
     ['a numeric id', { type: 'leave', rid: 4, id: 5 }, /id must be a non-empty string/],
-    ['an id one too long', { type: 'leave', rid: 4, id: 'i'.repeat(MAX_SERVER_ID_LENGTH + 1) }, /id longer than 256/],
+    ['an id one too long', { type: 'leave', rid: 4, id: 'i'.repeat(MAX_SERVER_ID_BYTES + 1) }, /id longer than 256 bytes/],
     ['a missing address', { ...join, address: undefined }, /address must be a string/],
     ['a numeric address', { ...join, address: 7000 }, /address must be a string/],
     ['an address without a port', { ...join, address: '10.0.0.2' }, /invalid server address "10.0.0.2": expected host:port/],
@@ -185,3 +185,25 @@ function catchError(fn: () => unknown): unknown {
   }
   throw new Error('expected a throw');
 }
+
+describe('plain MessagePack only', () => {
+  it('refuses 0xc1, which MessagePack never uses, as malformed', () => {
+    // {"type":"leave","rid":1,"id":<0xc1>}
+    const payload = Buffer.from('83a474797065a56c65617665a372696401a26964c1', 'hex');
+    expect(() => decodeRequest(payload)).toThrow(MalformedFrameError);
+  });
+
+  it('refuses the timestamp extension anywhere in a message', () => {
+    // {"type":"leave","rid":1,"id":"a","x":[<timestamp 32: d6 ff 00000000>]}
+    const payload = Buffer.from('84a474797065a56c65617665a372696401a26964a161a17891d6ff00000000', 'hex');
+    expect(() => decodeRequest(payload)).toThrow(/extension/);
+  });
+
+  it('writes an index of 2^32 or more as a MessagePack integer, not a float', () => {
+    const frame = encodeResponse({ rid: 1, ok: true, index: 2 ** 32 + 5 });
+    const tail = frame.subarray(frame.length - 9);
+    expect(['cf', 'd3']).toContain(tail.subarray(0, 1).toString('hex'));
+    expect(tail.subarray(1).toString('hex')).toBe('0000000100000005');
+    expect(decodeResponse(frame.subarray(4))).toEqual({ rid: 1, ok: true, index: 2 ** 32 + 5 });
+  });
+});

@@ -128,3 +128,16 @@ describe('replyStatusName', () => {
     expect(Object.values(ReplyStatus).map(replyStatusName).filter((n) => n.startsWith('status '))).toEqual([]);
   });
 });
+
+describe('encodeReply limits', () => {
+  it('cuts a long string detail on a character boundary', () => {
+    const detail = encodeReply(ReplyStatus.BadPreamble, 'é'.repeat(200)).subarray(2);
+    expect(detail.length).toBeLessThanOrEqual(255);
+    expect(detail.length).toBeGreaterThan(250);
+    expect(Buffer.from(detail.toString('utf8'), 'utf8')).toEqual(detail);
+  });
+
+  it('refuses binary detail longer than 255 bytes', () => {
+    expect(() => encodeReply(ReplyStatus.Challenge, Buffer.alloc(256))).toThrow(RangeError);
+  });
+});
