@@ -168,10 +168,13 @@ export class MembershipServer implements ConnectionHost {
       clusterName: this.options.clusterName,
       ...(this.options.secret ? { secret: this.options.secret } : {}),
     });
-    socket.setTimeout(this.options.preambleTimeoutMs, () => {
+    // A deadline, not an idle timeout: a peer trickling a byte at a time
+    // must not hold a connection slot past it.
+    const deadline = setTimeout(() => {
       this.options.logger.debug?.('connection dropped: no preamble in time', { timeoutMs: this.options.preambleTimeoutMs });
       socket.destroy();
-    });
+    }, this.options.preambleTimeoutMs);
+    socket.once('close', () => clearTimeout(deadline));
     const onReadable = (): void => {
       let chunk: Buffer | null;
       while ((chunk = socket.read() as Buffer | null) !== null) {
@@ -181,8 +184,7 @@ export class MembershipServer implements ConnectionHost {
           continue;
         }
         socket.off('readable', onReadable);
-        socket.setTimeout(0);
-        socket.removeAllListeners('timeout');
+        clearTimeout(deadline);
         this.#finish(socket, step);
         return;
       }
@@ -217,3 +219,4 @@ export class MembershipServer implements ConnectionHost {
     this.#streams.push(socket);
   }
 }
+
