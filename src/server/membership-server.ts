@@ -146,12 +146,10 @@ export class MembershipServer implements ConnectionHost {
     // Let the responses just written leave (they are corked until next tick).
     await new Promise((resolve) => setImmediate(resolve));
     for (const connection of this.#connections) connection.end();
-    const sockets = [...this.#sockets];
-    await Promise.race([
-      Promise.all(sockets.map((socket) => (socket.closed ? undefined : new Promise((resolve) => socket.once('close', resolve))))),
-      new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref()),
-    ]);
+    await Promise.race([allClosed(this.#sockets), new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]);
     for (const socket of this.#sockets) socket.destroy();
+    // Resolve only once they are gone, so connectionCount is 0 when close() is done.
+    await allClosed(this.#sockets);
   }
 
   #onConnection(socket: Socket): void {
@@ -220,3 +218,7 @@ export class MembershipServer implements ConnectionHost {
   }
 }
 
+/** Resolves once every socket has emitted 'close' (the server's sockets leave its set only then). */
+function allClosed(sockets: Iterable<Socket>): Promise<unknown> {
+  return Promise.all([...sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve))));
+}
