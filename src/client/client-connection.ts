@@ -26,6 +26,8 @@ export class ClientConnection {
   #nextRid = 1;
   #corked = false;
   #closed: Error | undefined;
+  /** A caller gave up waiting on this connection: it takes no new requests. */
+  #retired = false;
 
   constructor(target: ServerAddress, socket: Socket, options: { maxFrameSize: number; idleTimeoutMs: number }, onClose: (connection: ClientConnection) => void) {
     this.target = target;
@@ -46,9 +48,9 @@ export class ClientConnection {
     return this.#pending.size;
   }
 
-  /** False once the connection failed or was closed. */
+  /** False once the connection failed, was closed, or a call gave up waiting on it. */
   get usable(): boolean {
-    return this.#closed === undefined;
+    return this.#closed === undefined && !this.#retired;
   }
 
   /**
@@ -64,6 +66,7 @@ export class ClientConnection {
       const onAbort = (): void => {
         this.#pending.delete(rid);
         reject(signal.reason);
+        this.#retire();
       };
       signal.addEventListener('abort', onAbort, { once: true });
       this.#pending.set(rid, {
@@ -89,6 +92,17 @@ export class ClientConnection {
     this.#pending.clear();
     for (const entry of pending) entry.reject(reason);
     this.#onClose(this);
+  }
+
+  /**
+   * A request timed out or was aborted here: the connection may be dead
+   * without knowing it (half-open, black-holed), so, like a timed-out
+   * socket in undici, it is never handed out again. Requests already on it
+   * finish; it closes when the last one settles.
+   */
+  #retire(): void {
+    this.#retired = true;
+    if (this.#pending.size === 0) this.close(new ConnectionClosedError(`connection to ${this.target} retired after a call gave up on it`));
   }
 
   #allocateRid(): number {
@@ -122,6 +136,7 @@ export class ClientConnection {
         if (!entry) return;
         this.#pending.delete(response.rid);
         entry.resolve(response);
+        if (this.#retired && this.#pending.size === 0) this.close();
       });
     } catch (err) {
       this.close(new ConnectionClosedError(`bad response from ${this.target}: ${(err as Error).message}`, { cause: err }));
