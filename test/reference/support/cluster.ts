@@ -40,6 +40,28 @@ export class TestCluster {
     const layer = await TcpStreamLayer.listen();
     const storage = new MemoryStorage();
     const node = new RaftNode({ id, address: layer.address, layer, storage, electionTimeoutMs: ELECTION_MS, heartbeatMs: HEARTBEAT_MS, ...options });
+    this.#watch(node);
+    if (options.bootstrap) node.bootstrap();
+    node.start();
+    this.members.set(id, { node, layer, storage });
+    return node;
+  }
+
+  /** Bootstraps `n0` and adds `n1`..`n{size-1}` as voters through the leader. */
+  async build(size: number, timeoutMs = 5000): Promise<RaftNode[]> {
+    const nodes = [await this.spawn('n0', { bootstrap: true })];
+    await this.waitForLeader(nodes);
+    for (let i = 1; i < size; i += 1) {
+      const node = await this.spawn(`n${i}`);
+      const leader = await this.waitForLeader(nodes);
+      await leader.addVoter(node.id, node.address, 0, timeoutMs);
+      nodes.push(node);
+    }
+    await this.waitForAgreement(nodes, nodes.map((n) => n.id));
+    return nodes;
+  }
+
+  #watch(node: RaftNode): void {
     node.onStateChange((change) => {
       this.stateChanges.push(change);
       if (change.state !== 'leader') return;
@@ -47,10 +69,6 @@ export class TestCluster {
       if (known !== undefined && known !== change.id) this.safetyViolations.push(`term ${change.term}: leaders ${known} and ${change.id}`);
       this.leadersByTerm.set(change.term, change.id);
     });
-    if (options.bootstrap) node.bootstrap();
-    node.start();
-    this.members.set(id, { node, layer, storage });
-    return node;
   }
 
   node(id: string): RaftNode {
@@ -91,6 +109,22 @@ export class TestCluster {
       `all of ${nodes.map((n) => n.id).join(',')} to agree on configuration ${want}`,
       timeoutMs,
     );
+  }
+
+  /** Closes node `id` but keeps its layer (its address) and storage for {@link restart}. */
+  stop(id: string): void {
+    this.node(id).close();
+  }
+
+  /** A new node in place of the stopped `id`: same address, same durable state. */
+  restart(id: string): RaftNode {
+    const old = this.members.get(id);
+    if (!old || old.node.state() !== 'shutdown') throw new Error(`${id} is not stopped`);
+    const node = new RaftNode({ id, address: old.layer.address, layer: old.layer, storage: old.storage, electionTimeoutMs: ELECTION_MS, heartbeatMs: HEARTBEAT_MS });
+    this.#watch(node);
+    node.start();
+    this.members.set(id, { ...old, node });
+    return node;
   }
 
   /** "Kills" a node: closes it and its layer (the storage survives in `members`). */
