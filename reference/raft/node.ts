@@ -9,49 +9,19 @@ import { InvalidOptionError, MembershipTimeoutError, NotLeaderError, ShuttingDow
 import type { ConfigurationServer, Raft, RaftState } from '../../src/membership/raft.js';
 import type { ServerAddress, ServerID } from '../../src/membership/types.js';
 import { ChangeQueue, type ChangeHost } from './changes.js';
-import { EMPTY_CONFIGURATION, isQuorum, isVoter, quorumMatchIndex, type Configuration } from './configuration.js';
-import { RpcClient, serveStream } from './connection.js';
+import { EMPTY_CONFIGURATION, isVoter, quorumMatchIndex, type Configuration } from './configuration.js';
+import { serveStream } from './connection.js';
 import { collectVotes } from './election.js';
 import { Conditions } from './conditions.js';
 import { EntryKind, RaftLog, type LogEntry } from './log.js';
-import { RpcType, type AppendEntriesRequest, type RequestVoteResult, type RpcRequest, type RpcResponse } from './messages.js';
-import { Peer, type PeerHost } from './peer.js';
+import { RpcType, type RequestVoteResult, type RpcRequest, type RpcResponse } from './messages.js';
 import { handleAppendEntries, handleRequestVote, type FollowerContext } from './follower.js';
-import { MemoryStorage, type RaftStorage } from './storage.js';
+import { resolveOptions, type RaftLogger, type RaftNodeOptions, type StateChange } from './options.js';
+import { PeerSet } from './peer-set.js';
+import type { RaftStorage } from './storage.js';
 import type { StreamLayer } from './stream-layer.js';
 
-/** Receives diagnostics; the engine is silent without one. */
-export type RaftLogger = (level: 'debug' | 'info' | 'warn', message: string) => void;
-
-/** Options of {@link RaftNode}. */
-export interface RaftNodeOptions {
-  /** This server's id. */
-  readonly id: ServerID;
-  /** The address peers dial to reach this server, "host:port". */
-  readonly address: ServerAddress;
-  /** Where streams to and from peers come from; the node never closes it. */
-  readonly layer: StreamLayer;
-  /** Durable state; pass the same one to a restarted node. @default a new MemoryStorage */
-  readonly storage?: RaftStorage;
-  /** Minimum election timeout; each timeout is random in [t, 2t]. @default 1000 */
-  readonly electionTimeoutMs?: number;
-  /** Leader heartbeat interval; must be below electionTimeoutMs. @default 100 */
-  readonly heartbeatMs?: number;
-  readonly logger?: RaftLogger;
-}
-
-/** What {@link RaftNode.onStateChange} listeners receive. */
-export interface StateChange {
-  readonly id: ServerID;
-  readonly state: RaftState;
-  readonly term: number;
-  /** The leader's id and address as this server knows them, '' when unknown. */
-  readonly leaderId: ServerID;
-  readonly leader: ServerAddress;
-}
-
-/** The most entries one AppendEntries carries. */
-const MAX_BATCH = 256;
+export type { RaftLogger, RaftNodeOptions, StateChange } from './options.js';
 
 /**
  * A raft server: leader election with pre-vote, log replication, and
@@ -68,9 +38,7 @@ export class RaftNode implements Raft {
   readonly #logger: RaftLogger;
   readonly #conditions = new Conditions();
   readonly #changes: ChangeQueue;
-  readonly #peers = new Map<ServerID, Peer>();
-  /** Servers being caught up before they join as voters. */
-  readonly #staged = new Map<ServerID, ServerAddress>();
+  readonly #peers: PeerSet;
   readonly #inbound = new Set<Duplex>();
   readonly #listeners = new Set<(change: StateChange) => void>();
   readonly #follower: FollowerContext;
@@ -91,26 +59,30 @@ export class RaftNode implements Raft {
   #lastEmitted = '';
 
   constructor(options: RaftNodeOptions) {
-    if (typeof options.id !== 'string' || options.id === '') throw new InvalidOptionError('id must be a non-empty string');
-    try {
-      parseAddress(options.address);
-    } catch (cause) {
-      throw new InvalidOptionError(`address must be "host:port", got ${JSON.stringify(options.address)}`, { cause });
-    }
-    const election = options.electionTimeoutMs ?? 1000;
-    const heartbeat = options.heartbeatMs ?? 100;
-    if (!Number.isFinite(election) || election < 10) throw new InvalidOptionError(`electionTimeoutMs must be at least 10, got ${election}`);
-    if (!Number.isFinite(heartbeat) || heartbeat < 1 || heartbeat >= election) {
-      throw new InvalidOptionError(`heartbeatMs must be at least 1 and below electionTimeoutMs, got ${heartbeat}`);
-    }
-    this.id = options.id;
-    this.address = options.address;
-    this.electionTimeoutMs = election;
-    this.heartbeatMs = heartbeat;
-    this.#layer = options.layer;
-    this.#storage = options.storage ?? new MemoryStorage();
+    const resolved = resolveOptions(options);
+    this.id = resolved.id;
+    this.address = resolved.address;
+    this.electionTimeoutMs = resolved.electionTimeoutMs;
+    this.heartbeatMs = resolved.heartbeatMs;
+    this.#layer = resolved.layer;
+    this.#storage = resolved.storage;
     this.#log = new RaftLog(this.#storage);
-    this.#logger = options.logger ?? (() => undefined);
+    this.#logger = resolved.logger;
+    this.#peers = new PeerSet({
+      id: this.id,
+      address: this.address,
+      layer: this.#layer,
+      log: this.#log,
+      electionTimeoutMs: this.electionTimeoutMs,
+      heartbeatMs: this.heartbeatMs,
+      commitIndex: () => this.#commitIndex,
+      isLeader: (term) => this.#isLeader(term),
+      onAppendResult: (term, result) => {
+        this.#observeTerm(result.term);
+        if (this.#isLeader(term)) this.#advanceCommit();
+        this.#conditions.notify();
+      },
+    });
     this.#changes = new ChangeQueue(this.#changeHost());
     this.#follower = this.#followerContext();
   }
@@ -188,8 +160,7 @@ export class RaftNode implements Raft {
     this.#state = 'shutdown';
     clearTimeout(this.#electionTimer);
     clearInterval(this.#quorumTimer);
-    for (const peer of this.#peers.values()) peer.close();
-    this.#peers.clear();
+    this.#peers.closeAll();
     for (const stream of this.#inbound) stream.destroy();
     this.#inbound.clear();
     this.#conditions.notify();
@@ -254,7 +225,7 @@ export class RaftNode implements Raft {
 
   #becomeFollower(): void {
     if (this.#state === 'leader') {
-      for (const peer of this.#peers.values()) peer.stopReplication();
+      this.#peers.stopReplication();
       clearInterval(this.#quorumTimer);
       this.#leaderId = '';
       this.#leaderAddress = '';
@@ -270,7 +241,7 @@ export class RaftNode implements Raft {
     this.#leaderId = this.id;
     this.#leaderAddress = this.address;
     clearTimeout(this.#electionTimer);
-    for (const peer of this.#peers.values()) peer.startReplication(this.term);
+    this.#peers.startReplication(this.term);
     this.#readyIndex = this.#appendAsLeader({ kind: EntryKind.Noop });
     this.#quorumTimer = setInterval(() => this.#checkQuorum(), this.electionTimeoutMs);
     this.#logger('info', `${this.id} is leader of term ${this.term}`);
@@ -279,10 +250,7 @@ export class RaftNode implements Raft {
 
   /** A leader that has not heard from a majority for an election timeout steps down (check-quorum). */
   #checkQuorum(): void {
-    const since = performance.now() - this.electionTimeoutMs;
-    const heard = new Set<ServerID>([this.id]);
-    for (const peer of this.#peers.values()) if (peer.lastContact >= since) heard.add(peer.id);
-    if (this.#state === 'leader' && !this.#handingOff && isVoter(this.#latest, this.id) && !isQuorum(this.#latest, heard)) {
+    if (this.#state === 'leader' && !this.#handingOff && isVoter(this.#latest, this.id) && !this.#peers.heardFromQuorum(this.#latest)) {
       this.#logger('warn', `${this.id} lost contact with a majority; stepping down`);
       this.#becomeFollower();
     }
@@ -345,18 +313,18 @@ export class RaftNode implements Raft {
     const index = this.#log.lastIndex + 1;
     this.#log.append({ ...entry, index, term: this.term });
     if (entry.servers) this.#configurationChanged();
-    for (const peer of this.#peers.values()) peer.kick();
+    this.#peers.kick();
     this.#advanceCommit();
     return index;
   }
 
   #advanceCommit(): void {
     if (this.#state !== 'leader') return;
-    const match = quorumMatchIndex(this.#latest, (id) => (id === this.id ? this.#log.lastIndex : (this.#peers.get(id)?.matchIndex ?? 0)));
+    const match = quorumMatchIndex(this.#latest, (id) => this.#peers.matchIndex(id));
     // §5.4.2: only an entry of the leader's own term commits by counting.
     if (match > this.#commitIndex && this.#log.termAt(match) === this.term) {
       this.#setCommitIndex(match);
-      for (const peer of this.#peers.values()) peer.kick();
+      this.#peers.kick();
     }
   }
 
@@ -377,24 +345,8 @@ export class RaftNode implements Raft {
     this.#resetElectionTimer();
   }
 
-  /** One peer per server of the latest or committed configuration, or being caught up; none for this server. */
   #syncPeers(): void {
-    const wanted = new Map<ServerID, ServerAddress>();
-    for (const server of [...this.#committed.servers, ...this.#latest.servers]) wanted.set(server.id, server.address);
-    for (const [id, address] of this.#staged) wanted.set(id, address);
-    wanted.delete(this.id);
-    for (const [id, peer] of this.#peers) {
-      if (wanted.get(id) === peer.address) continue;
-      peer.close();
-      this.#peers.delete(id);
-    }
-    if (this.#closed) return;
-    for (const [id, address] of wanted) {
-      if (this.#peers.has(id)) continue;
-      const peer = new Peer(id, address, new RpcClient(address, this.#layer, this.electionTimeoutMs), this.#peerHost());
-      this.#peers.set(id, peer);
-      if (this.#state === 'leader') peer.startReplication(this.term);
-    }
+    if (!this.#closed) this.#peers.sync(this.#latest, this.#committed);
   }
 
   #waitUntil(term: number, check: () => boolean, deadline: number, onTimeout: () => Error): Promise<void> {
@@ -458,8 +410,7 @@ export class RaftNode implements Raft {
   async #handOff(term: number, deadline: number): Promise<void> {
     this.#handingOff = true;
     try {
-      const voters = [...this.#peers.values()].filter((peer) => isVoter(this.#latest, peer.id));
-      const target = voters.sort((a, b) => b.matchIndex - a.matchIndex)[0];
+      const target = this.#peers.transferTarget(this.#latest);
       if (target) {
         const wait = Math.min(deadline - performance.now(), this.electionTimeoutMs);
         await this.#waitUntil(term, () => target.matchIndex >= this.#log.lastIndex, performance.now() + wait, () => new Error('target lagging'));
@@ -508,33 +459,6 @@ export class RaftNode implements Raft {
     };
   }
 
-  #peerHost(): PeerHost {
-    return {
-      heartbeatMs: this.heartbeatMs,
-      rpcTimeoutMs: this.electionTimeoutMs,
-      isLeader: (term) => this.#isLeader(term),
-      lastIndex: () => this.#log.lastIndex,
-      appendRequest: (peer, term): AppendEntriesRequest => {
-        const prevLogIndex = Math.min(peer.nextIndex - 1, this.#log.lastIndex);
-        return {
-          type: RpcType.AppendEntries,
-          term,
-          leaderId: this.id,
-          leaderAddress: this.address,
-          prevLogIndex,
-          prevLogTerm: this.#log.termAt(prevLogIndex) ?? 0,
-          entries: this.#log.slice(prevLogIndex + 1, MAX_BATCH),
-          leaderCommit: this.#commitIndex,
-        };
-      },
-      onAppendResult: (_peer, term, result) => {
-        this.#observeTerm(result.term);
-        if (this.#isLeader(term)) this.#advanceCommit();
-        this.#conditions.notify();
-      },
-    };
-  }
-
   #changeHost(): ChangeHost {
     return {
       id: this.id,
@@ -553,12 +477,12 @@ export class RaftNode implements Raft {
       lastIndex: () => this.#log.lastIndex,
       commitIndex: () => this.#commitIndex,
       stage: (_term, id, address) => {
-        this.#staged.set(id, address);
+        this.#peers.stage(id, address);
         this.#syncPeers();
         return { matchIndex: () => this.#peers.get(id)?.matchIndex ?? 0 };
       },
       unstage: (id) => {
-        this.#staged.delete(id);
+        this.#peers.unstage(id);
         this.#syncPeers();
       },
       waitUntil: (term, check, deadline, onTimeout) => this.#waitUntil(term, check, deadline, onTimeout),
