@@ -140,6 +140,7 @@ export class RaftNode implements Raft {
     }
     this.#storage.currentTerm = 1;
     this.#log.append({ index: 1, term: 1, kind: EntryKind.Configuration, servers: [{ id: this.id, address: this.address, role: 'voter' }] });
+    this.#latest = this.#log.configurationAt(1);
   }
 
   /** Starts accepting streams and, if this server is a voter, its election timer. */
