@@ -55,6 +55,26 @@ export function redirectingServer(leader: string): ReturnType<typeof answeringSe
   return answeringServer((request) => request.done(new DifferentLeaderError(leader)));
 }
 
+/** Listens on a free loopback port; resolves to its address. */
+export async function listenLoopback(server: Server | import('node:http').Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const bound = server.address();
+  if (bound === null || typeof bound === 'string') throw new Error('not a TCP server');
+  return `127.0.0.1:${bound.port}`;
+}
+
+/**
+ * The floor's pair: a {@link rawResponder} and a {@link RawClient} moving a
+ * join's and a response's bytes; `closers` gets what to close.
+ */
+export async function rawFloor(batch: boolean, closers: (() => unknown)[]): Promise<RawClient> {
+  const server = await rawResponder(JOIN_FRAME.length, RESPONSE_FRAME);
+  closers.push(() => server.close());
+  const client = await RawClient.connect(server.address, JOIN_FRAME, RESPONSE_FRAME.length, batch);
+  closers.push(() => client.close());
+  return client;
+}
+
 /** Listens on a free loopback port; `close()` also destroys the sockets it accepted. */
 export async function listenRaw(onSocket: (socket: Socket) => void): Promise<Running> {
   const sockets = new Set<Socket>();
@@ -64,11 +84,8 @@ export async function listenRaw(onSocket: (socket: Socket) => void): Promise<Run
     socket.on('error', () => undefined);
     onSocket(socket);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const bound = server.address();
-  if (bound === null || typeof bound === 'string') throw new Error('not a TCP server');
   return {
-    address: `127.0.0.1:${bound.port}`,
+    address: await listenLoopback(server),
     close() {
       for (const socket of sockets) socket.destroy();
       return new Promise((resolve) => server.close(() => resolve()));

@@ -8,7 +8,7 @@
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import { TcpChanger } from '../../src/index.js';
 import { interleave, ratio, sequential, type BenchConfig, type Case, type GroupReport, type Ratio, type ScenarioGroup } from '../harness.js';
-import { JOIN_FRAME, JOIN_ID, RESPONSE_FRAME, RawClient, SELF, immediateServer, rawResponder, redirectingServer, type Running } from '../support.js';
+import { JOIN_ID, SELF, immediateServer, listenLoopback, rawFloor, redirectingServer, type Running } from '../support.js';
 
 const FLOOR = 'floor-net';
 const TCP = 'tcp-join';
@@ -32,11 +32,8 @@ async function httpServer(): Promise<Running> {
       res.end(reply);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const bound = server.address();
-  if (bound === null || typeof bound === 'string') throw new Error('not a TCP server');
   return {
-    address: `127.0.0.1:${bound.port}`,
+    address: await listenLoopback(server),
     close() {
       server.closeAllConnections();
       return new Promise((resolve) => server.close(() => resolve()));
@@ -80,10 +77,7 @@ async function run(config: BenchConfig, selected: readonly string[]): Promise<Gr
   const cases: Case[] = [];
   try {
     if (selected.includes(FLOOR)) {
-      const server = await rawResponder(JOIN_FRAME.length, RESPONSE_FRAME);
-      closers.push(() => server.close());
-      const client = await RawClient.connect(server.address, JOIN_FRAME, RESPONSE_FRAME.length, false);
-      closers.push(() => client.close());
+      const client = await rawFloor(false, closers);
       cases.push(sequential(FLOOR, () => client.send()));
     }
     if (selected.includes(TCP) || selected.includes(REDIRECT)) {

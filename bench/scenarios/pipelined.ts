@@ -4,7 +4,7 @@
  */
 import { TcpChanger } from '../../src/index.js';
 import { interleave, pipelined, ratio, type BenchConfig, type Case, type GroupReport, type Ratio, type ScenarioGroup } from '../harness.js';
-import { JOIN_FRAME, JOIN_ID, RESPONSE_FRAME, RawClient, SELF, immediateServer, rawResponder } from '../support.js';
+import { JOIN_ID, SELF, immediateServer, rawFloor } from '../support.js';
 
 const FLOOR = 'pipelined-floor-net';
 const JOIN = 'pipelined-join';
@@ -16,10 +16,7 @@ async function run(config: BenchConfig, selected: readonly string[]): Promise<Gr
   const cases: Case[] = [];
   try {
     if (selected.includes(FLOOR)) {
-      const server = await rawResponder(JOIN_FRAME.length, RESPONSE_FRAME);
-      closers.push(() => server.close());
-      const client = await RawClient.connect(server.address, JOIN_FRAME, RESPONSE_FRAME.length, true);
-      closers.push(() => client.close());
+      const client = await rawFloor(true, closers);
       cases.push(pipelined(FLOOR, DEPTH, () => client.send()));
     }
     if (selected.includes(JOIN)) {
