@@ -92,9 +92,9 @@ export class TcpChanger implements Changer {
     let next = seeds[0]!;
     const attempt = async (): Promise<number | undefined> => {
       let current = next;
-      const visited = new Set<ServerAddress>();
+      // Made on the first redirect only: most calls go straight to the leader.
+      let visited: Set<ServerAddress> | undefined;
       for (let hops = 0; ; hops++) {
-        visited.add(current);
         let response;
         try {
           const connection = await this.#pool.acquire(current, signal);
@@ -107,6 +107,7 @@ export class TcpChanger implements Changer {
         lastError = err;
         if (err instanceof DifferentLeaderError) {
           next = err.leader;
+          (visited ??= new Set()).add(current);
           // A redirect loop or a long chain means the cluster is mid-election: back off.
           if (hops >= this.options.maxRedirects || visited.has(err.leader)) throw err;
           this.options.logger.debug?.('redirected to the leader', { from: current, leader: err.leader });
@@ -117,7 +118,21 @@ export class TcpChanger implements Changer {
       }
     };
     try {
-      return await pRetry(attempt, {
+      // Fast path: most calls succeed at once, and setting up p-retry costs
+      // more than a request. A failed first try is handed to p-retry as its
+      // first attempt, so logging, back-off and errors are as they were.
+      let first: { error: unknown } | undefined;
+      if (!signal.aborted) {
+        try {
+          const index = await attempt();
+          if (!signal.aborted) return index;
+          first = { error: signal.reason };
+        } catch (error) {
+          first = { error };
+        }
+      }
+      const failedFirst = first;
+      return await pRetry((n) => (n === 1 && failedFirst ? Promise.reject(failedFirst.error) : attempt()), {
         retries: Number.POSITIVE_INFINITY,
         factor: 2,
         minTimeout: this.options.minBackoffMs,
