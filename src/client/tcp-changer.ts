@@ -2,10 +2,11 @@ import type { Socket } from 'node:net';
 import pRetry, { AbortError } from 'p-retry';
 import { parseAddress } from '../membership/address.js';
 import type { ChangeOptions, Changer } from '../membership/changer.js';
-import { DifferentLeaderError, InvalidOptionError, MembershipTimeoutError, ShuttingDownError } from '../membership/errors.js';
+import { DifferentLeaderError, InvalidOptionError, ShuttingDownError } from '../membership/errors.js';
 import { ServerRole, isServerRole, type ServerAddress, type ServerID } from '../membership/types.js';
 import { Channel } from '../protocol/preamble.js';
 import { fromWireError } from '../protocol/wire-errors.js';
+import { CallDeadline } from './call-deadline.js';
 import type { OutgoingRequest } from './client-connection.js';
 import { resolveClientOptions, type ResolvedClientOptions, type TcpChangerOptions } from './client-options.js';
 import { ConnectionPool } from './connection-pool.js';
@@ -35,6 +36,8 @@ export class TcpChanger implements Changer {
   readonly options: ResolvedClientOptions;
   readonly #pool: ConnectionPool;
   readonly #closing = new AbortController();
+  /** Calls under way, aborted by `close()`. */
+  readonly #calls = new Set<CallDeadline>();
 
   constructor(options: TcpChangerOptions) {
     this.options = resolveClientOptions(options);
@@ -78,6 +81,7 @@ export class TcpChanger implements Changer {
   /** Fails every pending call with `ShuttingDownError` and closes every connection. */
   close(): void {
     this.#closing.abort(new ShuttingDownError('client closed'));
+    for (const call of this.#calls) call.abort();
     this.#pool.close();
   }
 
@@ -158,38 +162,8 @@ export class TcpChanger implements Changer {
   }
 
   /** One deadline for a whole call, joined with the caller's signal and `close()`. */
-  #bound(timeoutMs: number, userSignal: AbortSignal | undefined) {
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-      throw new InvalidOptionError(`timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
-    }
-    // One controller per call, aborted by the deadline, the caller or close().
-    const call = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      call.abort();
-    }, timeoutMs);
-    const closing = this.#closing.signal;
-    const forward = (): void => call.abort();
-    closing.addEventListener('abort', forward, { once: true });
-    userSignal?.addEventListener('abort', forward, { once: true });
-    if (userSignal?.aborted || closing.aborted) call.abort();
-    return {
-      signal: call.signal,
-      release: () => {
-        clearTimeout(timer);
-        closing.removeEventListener('abort', forward);
-        userSignal?.removeEventListener('abort', forward);
-      },
-      translate: (err: unknown, what: string, lastError: unknown): unknown => {
-        if (userSignal?.aborted) return userSignal.reason;
-        if (closing.aborted) return closing.reason;
-        if (timedOut) {
-          return new MembershipTimeoutError(`${what} did not complete within ${timeoutMs} ms`, lastError === undefined ? undefined : { cause: lastError });
-        }
-        return err;
-      },
-    };
+  #bound(timeoutMs: number, userSignal: AbortSignal | undefined): CallDeadline {
+    return new CallDeadline(timeoutMs, userSignal, this.#closing.signal, this.#calls);
   }
 }
 
