@@ -1,0 +1,24 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+describe('npm run demo', () => {
+  it('builds a cluster of processes, changes leaders, exits 0 and leaves no process behind', async () => {
+    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', 'demo/cluster.ts'], { cwd: root, timeout: 60_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/n3 joined via n2/);
+    expect(stdout).toMatch(/new leader: n[2-5]/);
+    expect(stdout).toMatch(/done in [\d.]+ s: 3 servers agree on/);
+    // Every member process has exited: none is left holding a port.
+    const { execFileSync } = await import('node:child_process');
+    const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+    expect(ps.split('\n').filter((line) => line.includes('demo/member.ts'))).toEqual([]);
+  }, 70_000);
+});
