@@ -56,6 +56,8 @@ export class RaftNode implements Raft {
   #quorumTimer: NodeJS.Timeout | undefined;
   #started = false;
   #closed = false;
+  /** Aborts the pending accept() on close. */
+  readonly #closing = new AbortController();
   #lastEmitted = '';
 
   constructor(options: RaftNodeOptions) {
@@ -158,6 +160,7 @@ export class RaftNode implements Raft {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.abort();
     this.#state = 'shutdown';
     clearTimeout(this.#electionTimer);
     clearInterval(this.#quorumTimer);
@@ -369,9 +372,9 @@ export class RaftNode implements Raft {
     while (!this.#closed) {
       let stream: Duplex;
       try {
-        stream = await this.#layer.accept();
+        stream = await this.#layer.accept(this.#closing.signal);
       } catch {
-        return; // the layer was closed by its owner
+        return; // closed, here or by the layer's owner
       }
       if (this.#closed) {
         stream.destroy();

@@ -12,6 +12,10 @@ import type { Duplex } from 'node:stream';
 export interface StreamLayer {
   /** Opens a stream to the raft server at `address` ("host:port", IPv6 "[::1]:port"); rejects on failure or after timeoutMs. */
   dial(address: string, timeoutMs: number): Promise<Duplex>;
-  /** The next stream a peer opened to us; rejects once the layer is closed. */
-  accept(): Promise<Duplex>;
+  /**
+   * The next stream a peer opened to us; rejects once the layer is closed,
+   * or with `signal.reason` when `signal` aborts (so a closed node does not
+   * take a stream meant for its successor on the same layer).
+   */
+  accept(signal?: AbortSignal): Promise<Duplex>;
 }
