@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { ServerAddress } from '../membership/types.js';
 import { ConnectionClosedError } from '../protocol/errors.js';
+import type { CallSignal, Cancellable } from './call-deadline.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
 import { MAX_REQUEST_ID, decodeResponse, encodeRequest, type JoinMessage, type LeaveMessage, type ResponseMessage } from '../protocol/messages.js';
 
@@ -8,33 +9,31 @@ import { MAX_REQUEST_ID, decodeResponse, encodeRequest, type JoinMessage, type L
 export type OutgoingRequest = Omit<JoinMessage, 'rid'> | Omit<LeaveMessage, 'rid'>;
 
 /**
- * A request waiting for its response: also the listener of the call's
- * signal, so a request allocates one object here and no closures.
+ * A request waiting for its response: also what its call's signal cancels,
+ * so a request allocates one object here and no closures.
  */
-class Pending {
+class Pending implements Cancellable {
   constructor(
     readonly rid: number,
-    readonly signal: AbortSignal,
+    readonly call: CallSignal,
     readonly pending: Map<number, Pending>,
     readonly settle: (value: ResponseMessage) => void,
     readonly fail: (err: unknown) => void,
-  ) {
-    signal.addEventListener('abort', this, { once: true });
-  }
+  ) {}
 
-  /** The call was aborted: the response, if it comes, is ignored. */
-  handleEvent(): void {
+  /** The call gave up: the response, if it comes, is ignored. */
+  cancel(reason: unknown): void {
     this.pending.delete(this.rid);
-    this.fail(this.signal.reason);
+    this.fail(reason);
   }
 
   resolve(response: ResponseMessage): void {
-    this.signal.removeEventListener('abort', this);
+    this.call.unwatch(this);
     this.settle(response);
   }
 
   reject(err: Error): void {
-    this.signal.removeEventListener('abort', this);
+    this.call.unwatch(this);
     this.fail(err);
   }
 }
@@ -81,14 +80,17 @@ export class ClientConnection {
   /**
    * Sends a request and resolves to its response. Rejects with
    * {@link ConnectionClosedError} if the connection ends first, or with
-   * `signal.reason` on abort (the response, if it comes, is then ignored).
+   * the call's reason when it gives up (the response, if it comes, is then
+   * ignored).
    */
-  request(request: OutgoingRequest, signal: AbortSignal): Promise<ResponseMessage> {
+  request(request: OutgoingRequest, call: CallSignal): Promise<ResponseMessage> {
     if (this.#closed) return Promise.reject(this.#closed);
-    if (signal.aborted) return Promise.reject(signal.reason);
+    if (call.aborted) return Promise.reject(call.reason);
     const rid = this.#allocateRid();
     return new Promise<ResponseMessage>((resolve, reject) => {
-      this.#pending.set(rid, new Pending(rid, signal, this.#pending, resolve, reject));
+      const pending = new Pending(rid, call, this.#pending, resolve, reject);
+      this.#pending.set(rid, pending);
+      call.watch(pending);
       const message: JoinMessage | LeaveMessage =
         request.type === 'join'
           ? { type: 'join', rid, id: request.id, address: request.address, role: request.role }

@@ -6,7 +6,7 @@ import { DifferentLeaderError, InvalidOptionError, ShuttingDownError } from '../
 import { ServerRole, isServerRole, type ServerAddress, type ServerID } from '../membership/types.js';
 import { Channel } from '../protocol/preamble.js';
 import { fromWireError } from '../protocol/wire-errors.js';
-import { CallDeadline } from './call-deadline.js';
+import { CallDeadline, type CallSignal } from './call-deadline.js';
 import type { OutgoingRequest } from './client-connection.js';
 import { resolveClientOptions, type ResolvedClientOptions, type TcpChangerOptions } from './client-options.js';
 import { ConnectionPool } from './connection-pool.js';
@@ -35,7 +35,8 @@ export interface DialOptions {
 export class TcpChanger implements Changer {
   readonly options: ResolvedClientOptions;
   readonly #pool: ConnectionPool;
-  readonly #closing = new AbortController();
+  /** Set by close(): every later call fails with it at once. */
+  #closing: ShuttingDownError | undefined;
   /** Calls under way, aborted by `close()`. */
   readonly #calls = new Set<CallDeadline>();
 
@@ -70,7 +71,7 @@ export class TcpChanger implements Changer {
     const { timeoutMs, signal } = typeof timeout === 'number' ? { timeoutMs: timeout, signal: undefined } : timeout;
     const bound = this.#bound(timeoutMs, signal);
     try {
-      return await openSocket(target, Channel.Raft, this.options, bound.signal);
+      return await openSocket(target, Channel.Raft, this.options, bound.abortSignal);
     } catch (err) {
       throw bound.translate(err, `dial of ${target}`, err);
     } finally {
@@ -80,8 +81,9 @@ export class TcpChanger implements Changer {
 
   /** Fails every pending call with `ShuttingDownError` and closes every connection. */
   close(): void {
-    this.#closing.abort(new ShuttingDownError('client closed'));
-    for (const call of this.#calls) call.abort();
+    const reason = new ShuttingDownError('client closed');
+    this.#closing = reason;
+    for (const call of this.#calls) call.abort(reason);
     this.#pool.close();
   }
 
@@ -89,8 +91,7 @@ export class TcpChanger implements Changer {
     const seeds = typeof target === 'string' ? [target] : [...target];
     if (seeds.length === 0) throw new InvalidOptionError('target must name at least one server');
     for (const seed of seeds) parseAddress(seed);
-    const bound = this.#bound(options.timeoutMs, options.signal);
-    const { signal } = bound;
+    const call = this.#bound(options.timeoutMs, options.signal);
     let lastError: unknown;
     let seedAt = 0;
     let next = seeds[0]!;
@@ -101,10 +102,10 @@ export class TcpChanger implements Changer {
       for (let hops = 0; ; hops++) {
         let response;
         try {
-          const connection = await this.#pool.acquire(current, signal);
-          response = await connection.request(request, signal);
+          const connection = await this.#pool.acquire(current, call);
+          response = await connection.request(request, call);
         } catch (err) {
-          throw this.#failed((lastError = err), signal, () => (next = seeds[(seedAt = (seedAt + 1) % seeds.length)]!));
+          throw this.#failed((lastError = err), call, () => (next = seeds[(seedAt = (seedAt + 1) % seeds.length)]!));
         }
         if (response.ok) return response.index;
         const err = fromWireError(response, request.type === 'join' ? request.role : undefined);
@@ -118,7 +119,7 @@ export class TcpChanger implements Changer {
           current = err.leader;
           continue;
         }
-        throw this.#failed(err, signal, () => (next = seeds[(seedAt = (seedAt + 1) % seeds.length)]!));
+        throw this.#failed(err, call, () => (next = seeds[(seedAt = (seedAt + 1) % seeds.length)]!));
       }
     };
     try {
@@ -126,11 +127,11 @@ export class TcpChanger implements Changer {
       // more than a request. A failed first try is handed to p-retry as its
       // first attempt, so logging, back-off and errors are as they were.
       let first: { error: unknown } | undefined;
-      if (!signal.aborted) {
+      if (!call.aborted) {
         try {
           const index = await attempt();
-          if (!signal.aborted) return index;
-          first = { error: signal.reason };
+          if (!call.aborted) return index;
+          first = { error: call.reason };
         } catch (error) {
           first = { error };
         }
@@ -142,20 +143,20 @@ export class TcpChanger implements Changer {
         minTimeout: this.options.minBackoffMs,
         maxTimeout: this.options.maxBackoffMs,
         randomize: true,
-        signal,
+        signal: call.abortSignal,
         onFailedAttempt: ({ error, attemptNumber }) =>
           this.options.logger.debug?.('attempt failed, backing off', { attempt: attemptNumber, error: error.message }),
       });
     } catch (err) {
-      throw bound.translate(err, `${request.type} of ${request.id}`, lastError);
+      throw call.translate(err, `${request.type} of ${request.id}`, lastError);
     } finally {
-      bound.release();
+      call.release();
     }
   }
 
   /** Classifies an attempt's failure for p-retry: retried, or final. */
-  #failed(err: unknown, signal: AbortSignal, rotate: () => void): Error {
-    if (signal.aborted) return new AbortError(signal.reason as Error);
+  #failed(err: unknown, call: CallSignal, rotate: () => void): Error {
+    if (call.aborted) return new AbortError(call.reason as Error);
     if (!isRetriable(err)) return new AbortError(err as Error);
     rotate();
     return err as Error;
@@ -163,7 +164,9 @@ export class TcpChanger implements Changer {
 
   /** One deadline for a whole call, joined with the caller's signal and `close()`. */
   #bound(timeoutMs: number, userSignal: AbortSignal | undefined): CallDeadline {
-    return new CallDeadline(timeoutMs, userSignal, this.#closing.signal, this.#calls);
+    const call = new CallDeadline(timeoutMs, userSignal, this.#calls);
+    if (this.#closing) call.abort(this.#closing);
+    return call;
   }
 }
 
