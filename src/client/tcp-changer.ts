@@ -90,7 +90,7 @@ export class TcpChanger implements Changer {
   async #change(request: OutgoingRequest, target: ServerAddress | readonly ServerAddress[], options: ChangeOptions): Promise<number | undefined> {
     const seeds = typeof target === 'string' ? [target] : [...target];
     if (seeds.length === 0) throw new InvalidOptionError('target must name at least one server');
-    for (const seed of seeds) parseAddress(seed);
+    for (const seed of seeds) this.#checkAddress(seed);
     const call = this.#bound(options.timeoutMs, options.signal);
     let lastError: unknown;
     let seedAt = 0;
@@ -152,6 +152,16 @@ export class TcpChanger implements Changer {
     } finally {
       call.release();
     }
+  }
+
+  /** Addresses already found valid: parsing every call's target showed in profiles. */
+  readonly #validTargets = new Set<ServerAddress>();
+
+  #checkAddress(address: ServerAddress): void {
+    if (this.#validTargets.has(address)) return;
+    parseAddress(address);
+    if (this.#validTargets.size >= 1024) this.#validTargets.clear();
+    this.#validTargets.add(address);
   }
 
   /** Classifies an attempt's failure for p-retry: retried, or final. */
