@@ -2,10 +2,10 @@ import type { Socket } from 'node:net';
 import type { ServerAddress } from '../membership/types.js';
 import { ConnectionClosedError } from '../protocol/errors.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
-import { MAX_REQUEST_ID, decodeResponse, encodeRequest, type JoinMessage, type LeaveMessage, type ResponseMessage } from '../protocol/messages.js';
+import { MAX_REQUEST_ID, decodeResponse, encodeRequest, type JoinMessage, type LeaveMessage, type MembersMessage, type RequestMessage, type ResponseMessage } from '../protocol/messages.js';
 
 /** A request as the caller gives it; the connection picks its `rid`. */
-export type OutgoingRequest = Omit<JoinMessage, 'rid'> | Omit<LeaveMessage, 'rid'>;
+export type OutgoingRequest = Omit<JoinMessage, 'rid'> | Omit<LeaveMessage, 'rid'> | Omit<MembersMessage, 'rid'>;
 
 interface Pending {
   resolve(response: ResponseMessage): void;
@@ -76,7 +76,7 @@ export class ClientConnection {
           reject(err);
         },
       });
-      this.#write(encodeRequest({ ...request, rid } as JoinMessage | LeaveMessage));
+      this.#write(encodeRequest({ ...request, rid } as RequestMessage));
     });
   }
 

@@ -8,8 +8,11 @@ import { DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE } from '../protocol/frame-de
 
 /** Options of {@link TcpChanger}. */
 export interface TcpChangerOptions {
-  /** This server's own raft address, sent in join requests. */
-  readonly address: ServerAddress;
+  /**
+   * This server's own raft address, sent in join requests. Only `join`
+   * needs it: a changer that only leaves, reads members or dials may omit it.
+   */
+  readonly address?: ServerAddress;
   /** The cluster's name; servers refuse a different one. @default '' */
   readonly clusterName?: string;
   /** The cluster's shared secret, when its servers require one. */
@@ -34,7 +37,7 @@ export interface TcpChangerOptions {
 
 /** The options with every default filled in and every value checked. */
 export interface ResolvedClientOptions {
-  readonly address: ServerAddress;
+  readonly address: ServerAddress | undefined;
   readonly clusterName: string;
   readonly secret: Uint8Array | undefined;
   readonly tls: ConnectionOptions | undefined;
@@ -47,12 +50,14 @@ export interface ResolvedClientOptions {
   readonly logger: Logger;
 }
 
-export function resolveClientOptions(options: TcpChangerOptions): ResolvedClientOptions {
-  if (typeof options?.address !== 'string') throw new InvalidOptionError('address (this server\'s own raft address) is required');
-  try {
-    parseAddress(options.address);
-  } catch (err) {
-    throw new InvalidOptionError(`address: ${(err as Error).message}`);
+export function resolveClientOptions(options: TcpChangerOptions = {}): ResolvedClientOptions {
+  if (options?.address !== undefined) {
+    if (typeof options.address !== 'string') throw new InvalidOptionError('address (this server\'s own raft address) must be a "host:port" string');
+    try {
+      parseAddress(options.address);
+    } catch (err) {
+      throw new InvalidOptionError(`address: ${(err as Error).message}`);
+    }
   }
   const minBackoffMs = integerOption('minBackoffMs', options.minBackoffMs, 50, 0, DAY_MS);
   return {

@@ -87,6 +87,15 @@ export class ChangeRejectedError extends MembershipError {
   readonly code = 'ERR_CHANGE_REJECTED';
 }
 
+/**
+ * The server cannot answer this kind of request: a `members` request to a
+ * server whose raft does not report its configuration (no
+ * `Raft.configuration()`), or that serves none. Retrying will not help.
+ */
+export class UnsupportedRequestError extends MembershipError {
+  readonly code = 'ERR_UNSUPPORTED_REQUEST';
+}
+
 /** `ChangeRequest.done()` was called a second time. */
 export class RequestAlreadyDoneError extends MembershipError {
   readonly code = 'ERR_REQUEST_ALREADY_DONE';

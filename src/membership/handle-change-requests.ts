@@ -53,7 +53,11 @@ function apply(raft: Raft, request: ChangeRequest, timeoutMs: number): Promise<v
   return raft.addNonvoter(request.id, request.address, 0, timeoutMs);
 }
 
-function translate(raft: Raft, caught: unknown): Error {
+/**
+ * What a peer is told for a failure on this server: a lost leadership
+ * becomes the leader's address (or "unknown"), anything else stays as is.
+ */
+export function translate(raft: Pick<Raft, 'leader'>, caught: unknown): Error {
   if (caught instanceof NotLeaderError) {
     const leader = raft.leader();
     return leader === '' ? new UnknownLeaderError({ cause: caught }) : new DifferentLeaderError(leader, { cause: caught });

@@ -11,6 +11,16 @@ export interface ConfigurationServer {
 }
 
 /**
+ * A configuration with the log index it was read at, for a
+ * {@link Raft.configuration} that knows it (hashicorp/raft's
+ * `GetConfiguration().Index()`).
+ */
+export interface RaftConfiguration {
+  readonly index: number;
+  readonly servers: readonly ConfigurationServer[];
+}
+
+/**
  * The part of a raft instance that membership needs, modeled on
  * hashicorp/raft. Adapt your raft library to it.
  *
@@ -34,6 +44,13 @@ export interface Raft {
   addNonvoter?(id: ServerID, address: ServerAddress, prevIndex: number, timeoutMs: number): Promise<void | number>;
   /** Removes `id` from the configuration. */
   removeServer(id: ServerID, prevIndex: number, timeoutMs: number): Promise<void | number>;
-  /** The latest configuration as this server knows it, where supported. */
-  configuration?(): readonly ConfigurationServer[] | Promise<readonly ConfigurationServer[]>;
+  /**
+   * The latest configuration as this server knows it, where supported:
+   * the servers, or the servers with the configuration's log index.
+   * `MembershipServer.serveConfiguration` answers `members` requests with it.
+   */
+  configuration?():
+    | readonly ConfigurationServer[]
+    | RaftConfiguration
+    | Promise<readonly ConfigurationServer[] | RaftConfiguration>;
 }
