@@ -125,7 +125,9 @@ export class TcpChanger implements Changer {
           const connection = await this.#pool.acquire(current, signal);
           response = await connection.request(request, signal);
         } catch (err) {
-          throw this.#failed((lastError = err), signal, () => (next = seeds[(seedAt = (seedAt + 1) % seeds.length)]!));
+          // The deadline's own abort is not news: keep the failure before it as the cause.
+          if (!signal.aborted) lastError = err;
+          throw this.#failed(err, signal, () => (next = seeds[(seedAt = (seedAt + 1) % seeds.length)]!));
         }
         if (response.ok) return response;
         const err = fromWireError(response, request.type === 'join' ? request.role : undefined);

@@ -77,6 +77,7 @@ describe('members', () => {
     const error = await reader().members(cluster.address, 500).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MembershipTimeoutError);
     expect((error as Error).message).toMatch(/^members did not complete within 500 ms/);
+    expect((error as Error).cause).toBeInstanceOf(MembershipTimeoutError);
   });
 
   it('answers pipelined members requests by rid, and a duplicate rid with bad_request', async () => {
