@@ -18,6 +18,14 @@ import { replyStatusName } from './protocol/preamble.js';
  * The names of the channels this library publishes on; subscribe with
  * `diagnostics_channel.subscribe(DiagnosticsChannel.ServerRequest, fn)`.
  * The payload of each is the interface named beside it.
+ *
+ * ```ts
+ * import { subscribe } from 'node:diagnostics_channel';
+ * subscribe(DiagnosticsChannel.ClientRedirect, (message) => {
+ *   const { from, leader } = message as ClientRedirectEvent;
+ *   console.log(`redirected from ${from} to the leader at ${leader}`);
+ * });
+ * ```
  */
 export const DiagnosticsChannel = {
   /** A membership request was received and decoded: {@link ServerRequestEvent}. */
@@ -72,8 +80,11 @@ export interface ServerRequestEvent extends RequestSummary {
 
 /** Payload of `raft-membership:server:response`. */
 export interface ServerResponseEvent {
+  /** The connection it goes out on. */
   readonly socket: Socket;
+  /** The peer's `host:port`. */
   readonly remote: string;
+  /** The request id answered. */
   readonly rid: number;
   /** The request answered; absent if nobody subscribed when it was received. */
   readonly request?: RequestSummary;
@@ -89,8 +100,11 @@ export interface ServerResponseEvent {
 
 /** Payload of `raft-membership:server:connection:open`. */
 export interface ServerConnectionOpenEvent {
+  /** The connection. */
   readonly socket: Socket;
+  /** The peer's `host:port`. */
   readonly remote: string;
+  /** What it carries from now on. */
   readonly channel: ChannelName;
   /** From accepting the TCP (or TLS) connection to sending `Accepted`, in milliseconds. */
   readonly durationMs: number;
@@ -98,7 +112,9 @@ export interface ServerConnectionOpenEvent {
 
 /** Payload of `raft-membership:server:connection:refused`. */
 export interface ServerConnectionRefusedEvent {
+  /** The connection, closing. */
   readonly socket: Socket;
+  /** The peer's `host:port`. */
   readonly remote: string;
   /** The reply sent, by name: `busy`, `wrong_cluster`, `auth_failed`, … */
   readonly status: string;
@@ -110,7 +126,9 @@ export interface ServerConnectionRefusedEvent {
 
 /** Payload of `raft-membership:server:connection:close`. */
 export interface ServerConnectionCloseEvent {
+  /** The connection, closed. */
   readonly socket: Socket;
+  /** The peer's `host:port`. */
   readonly remote: string;
   /** How long the connection lived, in milliseconds. */
   readonly durationMs: number;
@@ -120,9 +138,11 @@ export interface ServerConnectionCloseEvent {
 
 /** Payload of `raft-membership:client:connection:open`. */
 export interface ClientConnectionOpenEvent {
+  /** The connection. */
   readonly socket: Socket;
   /** The server dialed. */
   readonly target: ServerAddress;
+  /** What it carries. */
   readonly channel: ChannelName;
   /** Dial, TLS and preamble, in milliseconds. */
   readonly durationMs: number;
@@ -130,7 +150,9 @@ export interface ClientConnectionOpenEvent {
 
 /** Payload of `raft-membership:client:connection:refused`. */
 export interface ClientConnectionRefusedEvent {
+  /** The server dialed. */
   readonly target: ServerAddress;
+  /** The channel asked for. */
   readonly channel: ChannelName;
   /** Why: a `HandshakeRefusedError`, an `AuthenticationError`, a system error (`ECONNREFUSED`), or the call's abort reason. */
   readonly error: unknown;
@@ -140,16 +162,21 @@ export interface ClientConnectionRefusedEvent {
 
 /** Payload of `raft-membership:client:connection:close`. */
 export interface ClientConnectionCloseEvent {
+  /** The connection, closed. */
   readonly socket: Socket;
+  /** The server it was to. */
   readonly target: ServerAddress;
+  /** What it carried. */
   readonly channel: ChannelName;
   /** How long the connection lived after its preamble, in milliseconds. */
   readonly durationMs: number;
+  /** True if it closed because of an error. */
   readonly hadError: boolean;
 }
 
 /** Payload of `raft-membership:client:redirect`. */
 export interface ClientRedirectEvent {
+  /** The call's request. */
   readonly request: RequestSummary;
   /** The server that answered `different_leader`. */
   readonly from: ServerAddress;
@@ -161,6 +188,7 @@ export interface ClientRedirectEvent {
 
 /** Payload of `raft-membership:client:retry`. */
 export interface ClientRetryEvent {
+  /** The call's request. */
   readonly request: RequestSummary;
   /** The attempt that failed, from 1. */
   readonly attempt: number;

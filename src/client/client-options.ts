@@ -37,19 +37,31 @@ export interface TcpChangerOptions {
 
 /** The options with every default filled in and every value checked. */
 export interface ResolvedClientOptions {
+  /** {@link TcpChangerOptions.address}, with its default applied. */
   readonly address: ServerAddress | undefined;
+  /** {@link TcpChangerOptions.clusterName}, with its default applied. */
   readonly clusterName: string;
+  /** {@link TcpChangerOptions.secret}, with its default applied. */
   readonly secret: Uint8Array | undefined;
+  /** {@link TcpChangerOptions.tls}, with its default applied. */
   readonly tls: ConnectionOptions | undefined;
+  /** {@link TcpChangerOptions.connectionsPerTarget}, with its default applied. */
   readonly connectionsPerTarget: number;
+  /** {@link TcpChangerOptions.idleTimeoutMs}, with its default applied. */
   readonly idleTimeoutMs: number;
+  /** {@link TcpChangerOptions.maxRedirects}, with its default applied. */
   readonly maxRedirects: number;
+  /** {@link TcpChangerOptions.minBackoffMs}, with its default applied. */
   readonly minBackoffMs: number;
+  /** {@link TcpChangerOptions.maxBackoffMs}, with its default applied. */
   readonly maxBackoffMs: number;
+  /** {@link TcpChangerOptions.maxFrameSize}, with its default applied. */
   readonly maxFrameSize: number;
+  /** {@link TcpChangerOptions.logger}, with its default applied. */
   readonly logger: Logger;
 }
 
+/** @internal */
 export function resolveClientOptions(options: TcpChangerOptions = {}): ResolvedClientOptions {
   if (options?.address !== undefined) {
     if (typeof options.address !== 'string') throw new InvalidOptionError('address (this server\'s own raft address) must be a "host:port" string');

@@ -17,7 +17,9 @@ import { isRetriable } from './retry-policy.js';
 
 /** Options of {@link TcpChanger.dial}; a bare number means `{ timeoutMs }`. */
 export interface DialOptions {
+  /** The deadline, in milliseconds. */
   readonly timeoutMs: number;
+  /** Cancels the call; it then rejects with `signal.reason`. */
   readonly signal?: AbortSignal;
 }
 
@@ -35,6 +37,7 @@ export interface DialOptions {
  * target, pipelined and never keep the process alive.
  */
 export class TcpChanger implements Changer {
+  /** The options in force, defaults filled in. */
   readonly options: ResolvedClientOptions;
   readonly #pool: ConnectionPool;
   readonly #closing = new AbortController();

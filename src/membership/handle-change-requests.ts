@@ -19,6 +19,15 @@ const DEFAULT_TIMEOUT_MS = 10_000;
  * {@link DifferentLeaderError} naming the leader, or
  * {@link UnknownLeaderError} while none is known. Every request is done
  * exactly once; a failing one never stops the loop.
+ *
+ * ```ts
+ * const server = new MembershipServer();
+ * await server.listen(7000, '0.0.0.0');
+ * const handling = handleChangeRequests(raft, server.requests, { timeoutMs: 5_000 });
+ * // …
+ * await server.close(); // ends server.requests, so the loop returns
+ * await handling;
+ * ```
  */
 export async function handleChangeRequests(
   raft: Raft,

@@ -5,8 +5,11 @@ export type RaftState = 'follower' | 'candidate' | 'leader' | 'shutdown';
 
 /** One server of a raft configuration. */
 export interface ConfigurationServer {
+  /** The server's raft id. */
   readonly id: ServerID;
+  /** Its raft address. */
   readonly address: ServerAddress;
+  /** Whether it votes. */
   readonly role: 'voter' | 'nonvoter';
 }
 
@@ -16,7 +19,9 @@ export interface ConfigurationServer {
  * `GetConfiguration().Index()`).
  */
 export interface RaftConfiguration {
+  /** The log index of the configuration. */
   readonly index: number;
+  /** Its servers. */
   readonly servers: readonly ConfigurationServer[];
 }
 

@@ -13,15 +13,23 @@ export const MAX_SERVER_ID_BYTES = 256;
 
 /** The error codes a response can carry; see docs/wire-format.md for what each asks of a client. */
 export const WireErrorCode = {
+  /** Not the leader; the response names the leader. */
   DifferentLeader: 'different_leader',
+  /** Not the leader, and no leader known. */
   UnknownLeader: 'unknown_leader',
+  /** Not committed within the server's request timeout; the outcome is unknown. */
   Timeout: 'timeout',
+  /** The request was invalid. */
   BadRequest: 'bad_request',
+  /** The cluster cannot add a server with that role. */
   UnsupportedRole: 'unsupported_role',
+  /** The cluster refused the change for good. */
   Rejected: 'rejected',
+  /** The server is closing; nothing was done. */
   ShuttingDown: 'shutting_down',
   /** The server cannot answer this kind of request (e.g. `members` without a raft configuration). */
   Unsupported: 'unsupported',
+  /** Any other failure, its details kept in the server's log. */
   Internal: 'internal',
 } as const;
 

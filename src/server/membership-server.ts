@@ -29,6 +29,7 @@ const CLOSE_GRACE_MS = 1_000;
  * ```
  */
 export class MembershipServer implements ConnectionHost {
+  /** The options in force, defaults filled in. */
   readonly options: ResolvedServerOptions;
   readonly #requests = new AsyncQueue<ChangeRequest>();
   readonly #streams = new AsyncQueue<Socket>();
