@@ -7,9 +7,36 @@ import { MAX_REQUEST_ID, decodeResponse, encodeRequest, type JoinMessage, type L
 /** A request as the caller gives it; the connection picks its `rid`. */
 export type OutgoingRequest = Omit<JoinMessage, 'rid'> | Omit<LeaveMessage, 'rid'> | Omit<MembersMessage, 'rid'>;
 
-interface Pending {
-  resolve(response: ResponseMessage): void;
-  reject(err: Error): void;
+/**
+ * A request waiting for its response: also the listener of the call's
+ * signal, so a request allocates one object here and no closures.
+ */
+class Pending {
+  constructor(
+    readonly rid: number,
+    readonly signal: AbortSignal,
+    readonly pending: Map<number, Pending>,
+    readonly settle: (value: ResponseMessage) => void,
+    readonly fail: (err: unknown) => void,
+  ) {
+    signal.addEventListener('abort', this, { once: true });
+  }
+
+  /** The call was aborted: the response, if it comes, is ignored. */
+  handleEvent(): void {
+    this.pending.delete(this.rid);
+    this.fail(this.signal.reason);
+  }
+
+  resolve(response: ResponseMessage): void {
+    this.signal.removeEventListener('abort', this);
+    this.settle(response);
+  }
+
+  reject(err: Error): void {
+    this.signal.removeEventListener('abort', this);
+    this.fail(err);
+  }
 }
 
 /**
@@ -61,22 +88,14 @@ export class ClientConnection {
     if (signal.aborted) return Promise.reject(signal.reason);
     const rid = this.#allocateRid();
     return new Promise<ResponseMessage>((resolve, reject) => {
-      const onAbort = (): void => {
-        this.#pending.delete(rid);
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.#pending.set(rid, {
-        resolve: (response) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(response);
-        },
-        reject: (err) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(err);
-        },
-      });
-      this.#write(encodeRequest({ ...request, rid } as RequestMessage));
+      this.#pending.set(rid, new Pending(rid, signal, this.#pending, resolve, reject));
+      const message: RequestMessage =
+        request.type === 'join'
+          ? { type: 'join', rid, id: request.id, address: request.address, role: request.role }
+          : request.type === 'leave'
+            ? { type: 'leave', rid, id: request.id }
+            : { type: 'members', rid };
+      this.#write(encodeRequest(message));
     });
   }
 
@@ -105,13 +124,16 @@ export class ClientConnection {
     if (!this.#corked) {
       this.#corked = true;
       socket.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        socket.uncork();
-      });
+      process.nextTick(this.#uncork);
     }
     socket.write(frame);
   }
+
+  /** Made once: a closure per tick would be garbage per tick. */
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
 
   #receive(chunk: Buffer): void {
     try {

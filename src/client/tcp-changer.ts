@@ -2,13 +2,14 @@ import type { Socket } from 'node:net';
 import pRetry, { AbortError } from 'p-retry';
 import { parseAddress } from '../membership/address.js';
 import type { ChangeOptions, Changer } from '../membership/changer.js';
-import { DifferentLeaderError, InvalidOptionError, MembershipTimeoutError, ShuttingDownError } from '../membership/errors.js';
+import { DifferentLeaderError, InvalidOptionError, ShuttingDownError } from '../membership/errors.js';
 import type { ClusterConfiguration } from '../membership/read-configuration.js';
 import { ServerRole, isServerRole, type ServerAddress, type ServerID } from '../membership/types.js';
 import { clientRedirected, clientRetrying } from '../diagnostics.js';
 import type { MembersResponse, SuccessResponse } from '../protocol/messages.js';
 import { Channel } from '../protocol/preamble.js';
 import { fromWireError } from '../protocol/wire-errors.js';
+import { CallDeadline } from './call-deadline.js';
 import type { OutgoingRequest } from './client-connection.js';
 import { resolveClientOptions, type ResolvedClientOptions, type TcpChangerOptions } from './client-options.js';
 import { ConnectionPool } from './connection-pool.js';
@@ -41,6 +42,8 @@ export class TcpChanger implements Changer {
   readonly options: ResolvedClientOptions;
   readonly #pool: ConnectionPool;
   readonly #closing = new AbortController();
+  /** Calls under way, aborted by `close()`. */
+  readonly #calls = new Set<CallDeadline>();
 
   constructor(options: TcpChangerOptions = {}) {
     this.options = resolveClientOptions(options);
@@ -105,6 +108,7 @@ export class TcpChanger implements Changer {
   /** Fails every pending call with `ShuttingDownError` and closes every connection. */
   close(): void {
     this.#closing.abort(new ShuttingDownError('client closed'));
+    for (const call of this.#calls) call.abort();
     this.#pool.close();
   }
 
@@ -120,9 +124,9 @@ export class TcpChanger implements Changer {
     const began = performance.now();
     const attempt = async (): Promise<SuccessResponse | MembersResponse> => {
       let current = next;
-      const visited = new Set<ServerAddress>();
+      // Made on the first redirect only: most calls go straight to the leader.
+      let visited: Set<ServerAddress> | undefined;
       for (let hops = 0; ; hops++) {
-        visited.add(current);
         let response;
         try {
           const connection = await this.#pool.acquire(current, signal);
@@ -137,6 +141,7 @@ export class TcpChanger implements Changer {
         lastError = err;
         if (err instanceof DifferentLeaderError) {
           next = err.leader;
+          (visited ??= new Set()).add(current);
           // A redirect loop or a long chain means the cluster is mid-election: back off.
           if (hops >= this.options.maxRedirects || visited.has(err.leader)) throw err;
           this.options.logger.debug?.('redirected to the leader', { from: current, leader: err.leader });
@@ -148,7 +153,21 @@ export class TcpChanger implements Changer {
       }
     };
     try {
-      return await pRetry(attempt, {
+      // Fast path: most calls succeed at once, and setting up p-retry costs
+      // more than a request. A failed first try is handed to p-retry as its
+      // first attempt, so logging, back-off and errors are as they were.
+      let first: { error: unknown } | undefined;
+      if (!signal.aborted) {
+        try {
+          const index = await attempt();
+          if (!signal.aborted) return index;
+          first = { error: signal.reason };
+        } catch (error) {
+          first = { error };
+        }
+      }
+      const failedFirst = first;
+      return await pRetry((n) => (n === 1 && failedFirst ? Promise.reject(failedFirst.error) : attempt()), {
         retries: Number.POSITIVE_INFINITY,
         factor: 2,
         minTimeout: this.options.minBackoffMs,
@@ -176,38 +195,8 @@ export class TcpChanger implements Changer {
   }
 
   /** One deadline for a whole call, joined with the caller's signal and `close()`. */
-  #bound(timeoutMs: number, userSignal: AbortSignal | undefined) {
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-      throw new InvalidOptionError(`timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
-    }
-    // One controller per call, aborted by the deadline, the caller or close().
-    const call = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      call.abort();
-    }, timeoutMs);
-    const closing = this.#closing.signal;
-    const forward = (): void => call.abort();
-    closing.addEventListener('abort', forward, { once: true });
-    userSignal?.addEventListener('abort', forward, { once: true });
-    if (userSignal?.aborted || closing.aborted) call.abort();
-    return {
-      signal: call.signal,
-      release: () => {
-        clearTimeout(timer);
-        closing.removeEventListener('abort', forward);
-        userSignal?.removeEventListener('abort', forward);
-      },
-      translate: (err: unknown, what: string, lastError: unknown): unknown => {
-        if (userSignal?.aborted) return userSignal.reason;
-        if (closing.aborted) return closing.reason;
-        if (timedOut) {
-          return new MembershipTimeoutError(`${what} did not complete within ${timeoutMs} ms`, lastError === undefined ? undefined : { cause: lastError });
-        }
-        return err;
-      },
-    };
+  #bound(timeoutMs: number, userSignal: AbortSignal | undefined): CallDeadline {
+    return new CallDeadline(timeoutMs, userSignal, this.#closing.signal, this.#calls);
   }
 }
 

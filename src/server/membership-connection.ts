@@ -179,16 +179,19 @@ export class MembershipConnection {
     if (!this.#corked) {
       this.#corked = true;
       socket.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        socket.uncork();
-      });
+      process.nextTick(this.#uncork);
     }
     if (!socket.write(frame)) {
       this.#writeBlocked = true;
       this.#updateReading();
     }
   }
+
+  /** Made once: a closure per tick would be garbage per tick. */
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
 
   #updateReading(): void {
     const shouldPause = this.#writeBlocked || this.#backlog.length > 0 || this.#inFlight.size >= this.#host.options.maxInFlight;

@@ -71,3 +71,11 @@ describe('toWireError / fromWireError', () => {
     expect(received).toMatchObject({ wireCode: 'quota_exceeded', message: 'server error quota_exceeded: too many joins' });
   });
 });
+
+describe('toWireError with a leader address nobody could dial', () => {
+  it.each(['', 'localhost', 'not an address:1'])('sends unknown_leader instead of %j', (leader) => {
+    const wire = toWireError(new DifferentLeaderError(leader));
+    expect(wire.code).toBe(WireErrorCode.UnknownLeader);
+    expect('leader' in wire).toBe(false);
+  });
+});
