@@ -3,10 +3,10 @@ import type { ServerAddress } from '../membership/types.js';
 import { ConnectionClosedError } from '../protocol/errors.js';
 import type { CallSignal, Cancellable } from './call-deadline.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
-import { MAX_REQUEST_ID, decodeResponse, encodeRequest, type JoinMessage, type LeaveMessage, type ResponseMessage } from '../protocol/messages.js';
+import { MAX_REQUEST_ID, decodeResponse, encodeRequest, type JoinMessage, type LeaveMessage, type MembersMessage, type RequestMessage, type ResponseMessage } from '../protocol/messages.js';
 
 /** A request as the caller gives it; the connection picks its `rid`. */
-export type OutgoingRequest = Omit<JoinMessage, 'rid'> | Omit<LeaveMessage, 'rid'>;
+export type OutgoingRequest = Omit<JoinMessage, 'rid'> | Omit<LeaveMessage, 'rid'> | Omit<MembersMessage, 'rid'>;
 
 /**
  * A request waiting for its response: also what its call's signal cancels,
@@ -91,10 +91,12 @@ export class ClientConnection {
       const pending = new Pending(rid, call, this.#pending, resolve, reject);
       this.#pending.set(rid, pending);
       call.watch(pending);
-      const message: JoinMessage | LeaveMessage =
+      const message: RequestMessage =
         request.type === 'join'
           ? { type: 'join', rid, id: request.id, address: request.address, role: request.role }
-          : { type: 'leave', rid, id: request.id };
+          : request.type === 'leave'
+            ? { type: 'leave', rid, id: request.id }
+            : { type: 'members', rid };
       this.#write(encodeRequest(message));
     });
   }

@@ -3,7 +3,10 @@ import pRetry, { AbortError } from 'p-retry';
 import { parseAddress } from '../membership/address.js';
 import type { ChangeOptions, Changer } from '../membership/changer.js';
 import { DifferentLeaderError, InvalidOptionError, ShuttingDownError } from '../membership/errors.js';
+import type { ClusterConfiguration } from '../membership/read-configuration.js';
 import { ServerRole, isServerRole, type ServerAddress, type ServerID } from '../membership/types.js';
+import { clientRedirected, clientRetrying } from '../diagnostics.js';
+import type { MembersResponse, SuccessResponse } from '../protocol/messages.js';
 import { Channel } from '../protocol/preamble.js';
 import { fromWireError } from '../protocol/wire-errors.js';
 import { CallDeadline, type CallSignal } from './call-deadline.js';
@@ -15,7 +18,9 @@ import { isRetriable } from './retry-policy.js';
 
 /** Options of {@link TcpChanger.dial}; a bare number means `{ timeoutMs }`. */
 export interface DialOptions {
+  /** The deadline, in milliseconds. */
   readonly timeoutMs: number;
+  /** Cancels the call; it then rejects with `signal.reason`. */
   readonly signal?: AbortSignal;
 }
 
@@ -33,6 +38,7 @@ export interface DialOptions {
  * target, pipelined and never keep the process alive.
  */
 export class TcpChanger implements Changer {
+  /** The options in force, defaults filled in. */
   readonly options: ResolvedClientOptions;
   readonly #pool: ConnectionPool;
   /** Set by close(): every later call fails with it at once. */
@@ -40,7 +46,7 @@ export class TcpChanger implements Changer {
   /** Calls under way, aborted by `close()`. */
   readonly #calls = new Set<CallDeadline>();
 
-  constructor(options: TcpChangerOptions) {
+  constructor(options: TcpChangerOptions = {}) {
     this.options = resolveClientOptions(options);
     this.#pool = new ConnectionPool(this.options);
   }
@@ -54,12 +60,33 @@ export class TcpChanger implements Changer {
     const options = changeOptions(timeout);
     const role = options.role ?? ServerRole.Voter;
     if (!isServerRole(role)) return Promise.reject(new InvalidOptionError(`role must be "voter" or "nonvoter", got ${String(role)}`));
-    return this.#change({ type: 'join', id, address: this.options.address, role }, target, options);
+    const { address } = this.options;
+    if (address === undefined) return Promise.reject(new InvalidOptionError('join needs the address option: this server\'s own raft address'));
+    return this.#change({ type: 'join', id, address, role }, target, options).then((response) => response.index);
   }
 
   /** Asks the cluster to remove server `id`; resolves once that is committed. */
   leave(id: ServerID, target: ServerAddress | readonly ServerAddress[], timeout: number | ChangeOptions): Promise<number | undefined> {
-    return this.#change({ type: 'leave', id }, target, changeOptions(timeout));
+    return this.#change({ type: 'leave', id }, target, changeOptions(timeout)).then((response) => response.index);
+  }
+
+  /**
+   * The cluster's configuration as its leader knows it: every server's id,
+   * address and role, and the configuration's log index when the leader's
+   * raft reports one. Follows redirects and backs off like `join`, within
+   * one deadline. Rejects with `UnsupportedRequestError` when the leader
+   * does not serve its configuration (see
+   * `MembershipServer.serveConfiguration`).
+   *
+   * ```ts
+   * const { members } = await new TcpChanger().members('10.0.0.1:7000', 5_000);
+   * for (const m of members) console.log(m.id, m.address, m.role);
+   * ```
+   */
+  async members(target: ServerAddress | readonly ServerAddress[], timeout: number | DialOptions): Promise<ClusterConfiguration> {
+    const response = await this.#change({ type: 'members' }, target, changeOptions(timeout));
+    const members = 'members' in response ? response.members : [];
+    return response.index === undefined ? { members } : { index: response.index, members };
   }
 
   /**
@@ -87,7 +114,7 @@ export class TcpChanger implements Changer {
     this.#pool.close();
   }
 
-  async #change(request: OutgoingRequest, target: ServerAddress | readonly ServerAddress[], options: ChangeOptions): Promise<number | undefined> {
+  async #change(request: OutgoingRequest, target: ServerAddress | readonly ServerAddress[], options: ChangeOptions): Promise<SuccessResponse | MembersResponse> {
     const seeds = typeof target === 'string' ? [target] : [...target];
     if (seeds.length === 0) throw new InvalidOptionError('target must name at least one server');
     for (const seed of seeds) this.#checkAddress(seed);
@@ -95,7 +122,8 @@ export class TcpChanger implements Changer {
     let lastError: unknown;
     let seedAt = 0;
     let next = seeds[0]!;
-    const attempt = async (): Promise<number | undefined> => {
+    const began = performance.now();
+    const attempt = async (): Promise<SuccessResponse | MembersResponse> => {
       let current = next;
       // Made on the first redirect only: most calls go straight to the leader.
       let visited: Set<ServerAddress> | undefined;
@@ -105,9 +133,11 @@ export class TcpChanger implements Changer {
           const connection = await this.#pool.acquire(current, call);
           response = await connection.request(request, call);
         } catch (err) {
-          throw this.#failed((lastError = err), call, () => (next = seeds[(seedAt = (seedAt + 1) % seeds.length)]!));
+          // The deadline's own abort is not news: keep the failure before it as the cause.
+          if (!call.aborted) lastError = err;
+          throw this.#failed(err, call, () => (next = seeds[(seedAt = (seedAt + 1) % seeds.length)]!));
         }
-        if (response.ok) return response.index;
+        if (response.ok) return response;
         const err = fromWireError(response, request.type === 'join' ? request.role : undefined);
         lastError = err;
         if (err instanceof DifferentLeaderError) {
@@ -116,6 +146,7 @@ export class TcpChanger implements Changer {
           // A redirect loop or a long chain means the cluster is mid-election: back off.
           if (hops >= this.options.maxRedirects || visited.has(err.leader)) throw err;
           this.options.logger.debug?.('redirected to the leader', { from: current, leader: err.leader });
+          clientRedirected(request, current, err.leader, hops + 1);
           current = err.leader;
           continue;
         }
@@ -144,11 +175,13 @@ export class TcpChanger implements Changer {
         maxTimeout: this.options.maxBackoffMs,
         randomize: true,
         signal: call.abortSignal,
-        onFailedAttempt: ({ error, attemptNumber }) =>
-          this.options.logger.debug?.('attempt failed, backing off', { attempt: attemptNumber, error: error.message }),
+        onFailedAttempt: ({ error, attemptNumber }) => {
+          this.options.logger.debug?.('attempt failed, backing off', { attempt: attemptNumber, error: error.message });
+          clientRetrying(request, attemptNumber, error, began);
+        },
       });
     } catch (err) {
-      throw call.translate(err, `${request.type} of ${request.id}`, lastError);
+      throw call.translate(err, request.type === 'members' ? 'members' : `${request.type} of ${request.id}`, lastError);
     } finally {
       call.release();
     }
@@ -180,6 +213,6 @@ export class TcpChanger implements Changer {
   }
 }
 
-function changeOptions(timeout: number | ChangeOptions): ChangeOptions {
+function changeOptions(timeout: number | ChangeOptions | DialOptions): ChangeOptions {
   return typeof timeout === 'number' ? { timeoutMs: timeout } : timeout;
 }

@@ -6,6 +6,7 @@ import {
   NotLeaderError,
   ShuttingDownError,
   UnknownLeaderError,
+  UnsupportedRequestError,
   UnsupportedRoleError,
 } from '../membership/errors.js';
 import { BadRequestError, InvalidMessageError, RemoteError } from './errors.js';
@@ -37,6 +38,7 @@ export function toWireError(err: Error): WireError {
   if (err instanceof MembershipTimeoutError) return { code: WireErrorCode.Timeout, message };
   if (err instanceof UnsupportedRoleError) return { code: WireErrorCode.UnsupportedRole, message };
   if (err instanceof ChangeRejectedError) return { code: WireErrorCode.Rejected, message };
+  if (err instanceof UnsupportedRequestError) return { code: WireErrorCode.Unsupported, message };
   if (err instanceof ShuttingDownError) return { code: WireErrorCode.ShuttingDown, message };
   if (err instanceof InvalidMessageError) return { code: WireErrorCode.BadRequest, message };
   return { code: WireErrorCode.Internal, message: INTERNAL_ERROR_MESSAGE };
@@ -68,6 +70,8 @@ export function fromWireError(response: WireError, role = 'nonvoter'): Error {
       return new UnsupportedRoleError(role);
     case WireErrorCode.Rejected:
       return new ChangeRejectedError(message);
+    case WireErrorCode.Unsupported:
+      return new UnsupportedRequestError(message);
     case WireErrorCode.ShuttingDown:
       return new ShuttingDownError(`server is shutting down: ${message}`);
     case WireErrorCode.BadRequest:

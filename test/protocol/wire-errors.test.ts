@@ -7,6 +7,7 @@ import {
   RequestAlreadyDoneError,
   ShuttingDownError,
   UnknownLeaderError,
+  UnsupportedRequestError,
   UnsupportedRoleError,
 } from '../../src/index.js';
 import {
@@ -31,6 +32,7 @@ const cases: Array<[string, Error, WireErrorCode, ErrorClass, Record<string, unk
   ['UnsupportedRoleError', new UnsupportedRoleError('nonvoter'), 'unsupported_role', UnsupportedRoleError, { role: 'nonvoter' }],
   ['ChangeRejectedError', new ChangeRejectedError('address in use'), 'rejected', ChangeRejectedError, { message: 'address in use' }],
   ['ShuttingDownError', new ShuttingDownError('closing'), 'shutting_down', ShuttingDownError, { message: expect.stringContaining('closing') }],
+  ['UnsupportedRequestError', new UnsupportedRequestError('no configuration here'), 'unsupported', UnsupportedRequestError, { message: 'no configuration here' }],
   ['InvalidMessageError', new InvalidMessageError('invalid request 3: bad role', 3), 'bad_request', BadRequestError, { message: 'invalid request 3: bad role' }],
   ['a plain Error', new Error('disk full'), 'internal', RemoteError, { wireCode: 'internal', message: 'server error internal: internal error' }],
   ['RequestAlreadyDoneError', new RequestAlreadyDoneError(), 'internal', RemoteError, { wireCode: 'internal' }],
