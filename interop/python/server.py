@@ -8,6 +8,7 @@ members; a raft-channel connection gets its bytes echoed back.
   server.py [--cluster NAME] [--secret S] [--follower-of HOST:PORT]
             [--unknown-leader N] [--no-members] [--max-frame BYTES]
             [--preamble-ms MS] [--idle-ms MS] [--max-conns N] [--id ID]
+            [--index-base N]
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ import rftm
 class Config:
     """The raft configuration this server pretends to lead."""
 
-    def __init__(self, self_id: str, self_address: str) -> None:
+    def __init__(self, self_id: str, self_address: str, index: int = 1) -> None:
         self.lock = threading.Lock()
-        self.index = 1
+        self.index = index
         self.members: dict[str, tuple[str, str]] = {self_id: (self_address, "voter")}
 
     def join(self, rid: int, ident: str, address: str, role: str) -> rftm.Response:
@@ -60,7 +61,7 @@ class Server:
         self.secret = None if args.secret is None else args.secret.encode("utf-8")
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
-        self.config = Config(args.id, f"127.0.0.1:{self.port}")
+        self.config = Config(args.id, f"127.0.0.1:{self.port}", args.index_base)
         self.conns = 0
         self.conns_lock = threading.Lock()
         self.unknown_leader_left = args.unknown_leader
@@ -180,6 +181,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--idle-ms", type=int, default=60000)
     p.add_argument("--max-conns", type=int, default=1024)
     p.add_argument("--id", default="py-1")
+    p.add_argument("--index-base", type=int, default=1, help="the first configuration index")
     args = p.parse_args(argv)
     if args.follower_of and not rftm.valid_address(args.follower_of):
         p.error("--follower-of must be host:port")
