@@ -2,7 +2,7 @@ import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_proces
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { AuthenticationError, HandshakeRefusedError, TcpChanger } from '../../src/index.js';
+import { AuthenticationError, HandshakeRefusedError, MembershipTimeoutError, TcpChanger } from '../../src/index.js';
 import { useCleanup } from '../support/cleanup.js';
 import { FakeRaft } from '../support/fake-raft.js';
 import { serve } from '../support/membership-fixture.js';
@@ -164,6 +164,12 @@ describe.skipIf(noPython)('the Python client (docs only) against MembershipServe
     expect(raft.servers.has('n2')).toBe(true);
   });
 
+  it('turns a secret given as text into its UTF-8 bytes, as the library does', async () => {
+    const { address } = await cluster({ secret: 'sécret-🔑' });
+    const run = await pyClient('leave', '--target', address, '--id', 'n2', '--secret', 'sécret-🔑');
+    expect(run).toMatchObject({ code: 0, out: { ok: true } });
+  });
+
   it('is refused a wrong secret, and refuses to go on without one', async () => {
     const { address, raft } = await cluster({ secret: 's3cret' });
     const wrong = await pyClient('join', '--target', address, '--id', 'n2', '--address', '127.0.0.1:7002', '--secret', 'guess');
@@ -232,6 +238,15 @@ describe.skipIf(noPython)('TcpChanger against the Python server (docs only)', ()
     const address = await pyServer('--index-base', String(2 ** 32));
     expect(await changer().join('n2', address, 5_000)).toBe(2 ** 32 + 1);
     expect((await changer().members(address, 5_000)).index).toBe(2 ** 32 + 1);
+  });
+
+  // FINDINGS.md: the document allows any uint64 index; the library refuses one above
+  // 2^53 as undecodable and retries a committed join until its deadline passes.
+  it('times out on an index above 2^53, though the document allows uint64', async () => {
+    const address = await pyServer('--index-base', String(2n ** 53n + 10n));
+    const error = await changer().join('n2', address, 1_500).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MembershipTimeoutError);
+    expect(String((error as Error).cause)).toMatch(/index must be a non-negative integer/);
   });
 
   it('dials a raft stream that the Python server echoes', async () => {
