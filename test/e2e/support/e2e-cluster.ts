@@ -51,7 +51,8 @@ export class E2ECluster {
   readonly #storages = new Map<ServerID, MemoryStorage>();
   readonly #ports = new Map<ServerID, number>();
   readonly #killed = new Set<ClusterMember>();
-  readonly #changers: TcpChanger[] = [];
+  /** Whatever a test opened beside the members, closed with them. */
+  readonly #closers: (() => void)[] = [];
 
   /** Starts server `id` with a fresh storage on a free port; `bootstrap` makes it a one-voter cluster. */
   async start(id: ServerID, options: { bootstrap?: boolean; port?: number } = {}): Promise<ClusterMember> {
@@ -80,8 +81,13 @@ export class E2ECluster {
   /** A client of its own (closed with the cluster), e.g. to claim `address` for another id. */
   changer(address: ServerAddress): TcpChanger {
     const changer = new TcpChanger({ address });
-    this.#changers.push(changer);
+    this.onClose(() => changer.close());
     return changer;
+  }
+
+  /** Runs `close` when the cluster closes (after the test, pass or fail). */
+  onClose(close: () => void): void {
+    this.#closers.push(close);
   }
 
   /** Stops server `id` as a crash would: raft, server and client closed; storage and port kept. */
@@ -201,7 +207,7 @@ export class E2ECluster {
 
   /** Closes every incarnation; the election-safety record stays readable. */
   async closeAll(): Promise<void> {
-    for (const changer of this.#changers) changer.close();
+    for (const close of this.#closers.splice(0)) close();
     await Promise.all(this.incarnations.map((m) => m.close()));
     for (const member of this.incarnations) this.#killed.add(member);
   }
