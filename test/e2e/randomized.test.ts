@@ -9,10 +9,10 @@ import { WAIT_MS, describeServers, idsOf, prng, useE2ECluster, type E2ECluster }
 const SEED = Number(process.env.E2E_SEED ?? Math.floor(Math.random() * 2 ** 31));
 /** How long operations are started for. */
 const RUN_MS = 7_000;
-/** Each join/leave's deadline; one that passes leaves the outcome unknown. */
-const OP_DEADLINE_MS = 2_500;
+/** Each join/leave's deadline is drawn from this range; some are short on purpose, to leave outcomes unknown. */
+const OP_DEADLINE_MS = [300, 2_500] as const;
 const IDS = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7'];
-const MAX_IN_FLIGHT = 2;
+const MAX_IN_FLIGHT = 3;
 /** Tries per unknown outcome at the end, each with WAIT_MS. */
 const MAX_RESOLVE_TRIES = 5;
 
@@ -59,7 +59,9 @@ describe('end to end: randomized joins, leaves, leader kills and restarts', () =
       if (targets.length === 0) return;
       busy.add(member.id);
       counts[op] += 1;
-      const call = op === 'join' ? member.join(targets, OP_DEADLINE_MS) : member.leave(targets, OP_DEADLINE_MS);
+      const [shortest, longest] = OP_DEADLINE_MS;
+      const timeoutMs = Math.round(shortest + random() * (longest - shortest));
+      const call = op === 'join' ? member.join(targets, timeoutMs) : member.leave(targets, timeoutMs);
       const done = call
         .then(
           async () => {
@@ -89,51 +91,71 @@ describe('end to end: randomized joins, leaves, leader kills and restarts', () =
     };
 
     const free = (id: string): boolean => !busy.has(id) && !unknown.has(id);
+    const configured = (): Set<string> => new Set(idsOf(currentConfiguration(c)));
+    const crashed = (): string[] => [...c.members.keys()].filter((id) => !c.isLive(id) && !departed.has(id));
+
+    const join = async (): Promise<void> => {
+      const members = configured();
+      const fresh = IDS.filter((id) => !c.members.has(id));
+      const outside = c.live().filter((m) => !members.has(m.id) && free(m.id)).map((m) => m.id);
+      const id = pick([...fresh.slice(0, 1), ...outside, ...[...departed].filter(free)]);
+      if (id === undefined) return;
+      let joiner: ClusterMember;
+      if (!c.members.has(id)) joiner = await c.start(id);
+      else if (departed.delete(id)) joiner = await c.restart(id);
+      else joiner = c.member(id);
+      change(joiner, 'join');
+    };
+    const leave = (): void => {
+      const members = configured();
+      // Each leave in flight or of unknown outcome may yet commit: keep three members whatever happens.
+      const leaving = [...busy].filter((id) => members.has(id)).length + [...unknown.values()].filter((op) => op === 'leave').length;
+      if (members.size - leaving <= 3) return;
+      const id = pick(c.live().filter((m) => members.has(m.id) && free(m.id)).map((m) => m.id));
+      if (id !== undefined) change(c.member(id), 'leave');
+    };
+    const kill = async (): Promise<void> => {
+      const members = configured();
+      // One crashed member of the configuration at a time, so that a majority stays up.
+      if (crashed().some((id) => members.has(id)) || members.size < 3) return;
+      const candidates = c.live().filter((m) => members.has(m.id) && free(m.id));
+      const leader = candidates.find((m) => m.raft.state() === 'leader');
+      const victim = leader && random() < 0.7 ? leader : pick(candidates);
+      if (!victim) return;
+      counts.kill += 1;
+      if (victim === leader) counts.leaderKill += 1;
+      await c.kill(victim.id);
+    };
+    const restart = async (): Promise<void> => {
+      const id = pick(crashed());
+      if (id === undefined) return;
+      counts.restart += 1;
+      await c.restart(id);
+    };
+    const apply = async (): Promise<void> => {
+      const leader = c.live().find((m) => m.raft.state() === 'leader');
+      if (!leader) return;
+      counts.apply += 1;
+      await leader.raft.apply({ at: Date.now() }, 1_000).catch((error: unknown) => {
+        if (!(error instanceof MembershipError)) throw error;
+      });
+    };
+
     const deadline = Date.now() + RUN_MS;
     while (Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20 + random() * 80));
-      const config = currentConfiguration(c);
-      const members = new Set(idsOf(config));
-      const crashed = [...c.members.keys()].filter((id) => !c.isLive(id) && !departed.has(id));
       const roll = random();
-      if (roll < 0.3 && inFlight.size < MAX_IN_FLIGHT) {
-        const fresh = IDS.filter((id) => !c.members.has(id));
-        const outside = c.live().filter((m) => !members.has(m.id) && free(m.id)).map((m) => m.id);
-        const id = pick([...fresh.slice(0, 1), ...outside, ...[...departed].filter(free)]);
-        if (id === undefined) continue;
-        let joiner: ClusterMember;
-        if (!c.members.has(id)) joiner = await c.start(id);
-        else if (departed.delete(id)) joiner = await c.restart(id);
-        else joiner = c.member(id);
-        change(joiner, 'join');
-      } else if (roll < 0.5 && inFlight.size < MAX_IN_FLIGHT) {
-        const leaving = [...inFlight].length; // a bound: each change in flight may be a leave
-        if (config.length - leaving <= 3) continue;
-        const id = pick(c.live().filter((m) => members.has(m.id) && free(m.id)).map((m) => m.id));
-        if (id !== undefined) change(c.member(id), 'leave');
-      } else if (roll < 0.7) {
-        // One crashed member of the configuration at a time, so that a majority stays up.
-        if (crashed.some((id) => members.has(id)) || config.length < 3) continue;
-        const candidates = c.live().filter((m) => members.has(m.id) && free(m.id));
-        const leader = candidates.find((m) => m.raft.state() === 'leader');
-        const victim = leader && random() < 0.6 ? leader : pick(candidates);
-        if (!victim) continue;
-        counts.kill += 1;
-        if (victim === leader) counts.leaderKill += 1;
-        await c.kill(victim.id);
-      } else if (roll < 0.85) {
-        const id = pick(crashed);
-        if (id === undefined) continue;
-        counts.restart += 1;
-        await c.restart(id);
-      } else {
-        const leader = c.live().find((m) => m.raft.state() === 'leader');
-        if (!leader) continue;
-        counts.apply += 1;
-        await leader.raft.apply({ at: Date.now() }, 1_000).catch((error: unknown) => {
-          if (!(error instanceof MembershipError)) throw error;
-        });
-      }
+      if (roll < 0.45) {
+        const burst = 1 + Math.floor(random() * MAX_IN_FLIGHT);
+        for (let i = 0; i < burst && inFlight.size < MAX_IN_FLIGHT; i += 1) {
+          if (random() < 0.6) await join();
+          else leave();
+        }
+        // Often the leader dies with those changes in flight.
+        if (random() < 0.4) await kill();
+      } else if (roll < 0.65) await kill();
+      else if (roll < 0.85) await restart();
+      else await apply();
     }
     await Promise.all(inFlight);
 
