@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MembershipError } from '../../src/index.js';
-import { idsOf, useE2ECluster } from './support/e2e-cluster.js';
+import { WAIT_MS, describeServers, idsOf, useE2ECluster } from './support/e2e-cluster.js';
 
 const cluster = useE2ECluster();
 
@@ -53,5 +53,25 @@ describe('end to end: the leader dies while joins are in flight', () => {
     const after = await c.waitForConvergence();
     expect(idsOf(back.raft.committedConfiguration())).toEqual(idsOf(after.servers));
     console.log(`leader killed with ${inFlight} of ${joiners.length} joins in flight: ${results.map((r) => (r.error ? `${r.id} ${(r.error as MembershipError).code}` : `${r.id} ok@${r.index}`)).join(', ')}`);
+  });
+
+  it('comes back from a crash of every server with its configuration and log, and takes joins again', async () => {
+    const c = cluster();
+    const members = await c.build(3);
+    const leader = await c.waitForLeader();
+    const last = await leader.raft.apply('before the crash', WAIT_MS);
+    const before = await c.waitForConvergence();
+    for (const member of members) await c.kill(member.id);
+
+    const restarted = [];
+    for (const member of members) restarted.push(await c.restart(member.id));
+    const after = await c.waitForConvergence();
+    expect(describeServers(after.servers)).toBe(describeServers(before.servers));
+    await c.waitForLog(restarted, last);
+
+    const joiner = await c.start('n4');
+    await joiner.join(restarted.map((m) => m.address), WAIT_MS);
+    const { servers } = await c.waitForConvergence();
+    expect(idsOf(servers)).toEqual(['n1', 'n2', 'n3', 'n4']);
   });
 });
