@@ -7,7 +7,14 @@
  * Used by the end-to-end tests and the demo.
  */
 import type { Duplex } from 'node:stream';
-import { TcpChanger, handleChangeRequests, type MembershipServerOptions, type ServerAddress, type ServerID } from '../src/index.js';
+import {
+  TcpChanger,
+  handleChangeRequests,
+  type MembershipServerOptions,
+  type ServerAddress,
+  type ServerID,
+  type TcpChangerOptions,
+} from '../src/index.js';
 import { MembershipServer } from '../src/index.js';
 import { RaftNode, type RaftLogger } from './raft/node.js';
 import { MemoryStorage } from './raft/storage.js';
@@ -33,6 +40,8 @@ export interface ClusterMemberOptions {
   readonly secret?: string;
   /** Extra server options (limits, timeouts). */
   readonly server?: Omit<MembershipServerOptions, 'clusterName' | 'secret'>;
+  /** Extra client options (back-off, redirects, a logger). */
+  readonly client?: Omit<TcpChangerOptions, 'address' | 'clusterName' | 'secret'>;
   readonly raftLogger?: RaftLogger;
 }
 
@@ -53,6 +62,7 @@ export class ClusterMember {
     this.server = server;
     this.storage = options.storage ?? new MemoryStorage();
     this.changer = new TcpChanger({
+      ...options.client,
       address,
       ...(options.clusterName === undefined ? {} : { clusterName: options.clusterName }),
       ...(options.secret === undefined ? {} : { secret: options.secret }),

@@ -1,23 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { MembershipError } from '../../src/index.js';
 import type { RaftNode } from '../../reference/raft/node.js';
+import { prng } from '../support/prng.js';
 import { useCluster, waitFor } from './support/cluster.js';
 
 /** Replay a run with RAFT_SEED=<seed> npx vitest run test/reference/randomized.test.ts */
 const SEED = Number(process.env.RAFT_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const STEPS = 14;
 const OP_TIMEOUT = 1500;
-
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 describe('RaftNode, randomized membership churn', () => {
   const cluster = useCluster();
