@@ -18,11 +18,13 @@ export {
   ChangeRejectedError,
   RequestAlreadyDoneError,
   ShuttingDownError,
+  UnsupportedRequestError,
   InvalidOptionError,
   InvalidAddressError,
 } from './membership/errors.js';
 export { handleChangeRequests, type HandleChangeRequestsOptions } from './membership/handle-change-requests.js';
-export type { Raft, RaftState, ConfigurationServer } from './membership/raft.js';
+export type { Raft, RaftState, ConfigurationServer, RaftConfiguration } from './membership/raft.js';
+export type { ClusterConfiguration, ConfigurationSource } from './membership/read-configuration.js';
 export { ServerRole, isServerRole, type ServerAddress, type ServerID } from './membership/types.js';
 export type { Logger } from './membership/logger.js';
 export {
@@ -41,6 +43,21 @@ export {
 export { PROTOCOL_VERSION, Channel, ReplyStatus } from './protocol/preamble.js';
 export { WireErrorCode } from './protocol/messages.js';
 export { MembershipServer } from './server/membership-server.js';
-export type { MembershipServerOptions } from './server/server-options.js';
+export type { MembershipServerOptions, ResolvedServerOptions } from './server/server-options.js';
 export { TcpChanger, type DialOptions } from './client/tcp-changer.js';
-export type { TcpChangerOptions } from './client/client-options.js';
+export type { TcpChangerOptions, ResolvedClientOptions } from './client/client-options.js';
+export {
+  DiagnosticsChannel,
+  type ChannelName,
+  type RequestSummary,
+  type ServerRequestEvent,
+  type ServerResponseEvent,
+  type ServerConnectionOpenEvent,
+  type ServerConnectionRefusedEvent,
+  type ServerConnectionCloseEvent,
+  type ClientConnectionOpenEvent,
+  type ClientConnectionRefusedEvent,
+  type ClientConnectionCloseEvent,
+  type ClientRedirectEvent,
+  type ClientRetryEvent,
+} from './diagnostics.js';

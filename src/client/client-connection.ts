@@ -1,15 +1,41 @@
 import type { Socket } from 'node:net';
 import type { ServerAddress } from '../membership/types.js';
 import { ConnectionClosedError } from '../protocol/errors.js';
+import type { CallSignal, Cancellable } from './call-deadline.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
-import { MAX_REQUEST_ID, decodeResponse, encodeRequest, type JoinMessage, type LeaveMessage, type ResponseMessage } from '../protocol/messages.js';
+import { MAX_REQUEST_ID, decodeResponse, encodeRequest, type JoinMessage, type LeaveMessage, type MembersMessage, type RequestMessage, type ResponseMessage } from '../protocol/messages.js';
 
 /** A request as the caller gives it; the connection picks its `rid`. */
-export type OutgoingRequest = Omit<JoinMessage, 'rid'> | Omit<LeaveMessage, 'rid'>;
+export type OutgoingRequest = Omit<JoinMessage, 'rid'> | Omit<LeaveMessage, 'rid'> | Omit<MembersMessage, 'rid'>;
 
-interface Pending {
-  resolve(response: ResponseMessage): void;
-  reject(err: Error): void;
+/**
+ * A request waiting for its response: also what its call's signal cancels,
+ * so a request allocates one object here and no closures.
+ */
+class Pending implements Cancellable {
+  constructor(
+    readonly rid: number,
+    readonly call: CallSignal,
+    readonly connection: ClientConnection,
+    readonly settle: (value: ResponseMessage) => void,
+    readonly fail: (err: unknown) => void,
+  ) {}
+
+  /** The call gave up: the response, if it comes, is ignored. */
+  cancel(reason: unknown): void {
+    this.fail(reason);
+    this.connection.abandon(this.rid);
+  }
+
+  resolve(response: ResponseMessage): void {
+    this.call.unwatch(this);
+    this.settle(response);
+  }
+
+  reject(err: Error): void {
+    this.call.unwatch(this);
+    this.fail(err);
+  }
 }
 
 /**
@@ -56,30 +82,24 @@ export class ClientConnection {
   /**
    * Sends a request and resolves to its response. Rejects with
    * {@link ConnectionClosedError} if the connection ends first, or with
-   * `signal.reason` on abort (the response, if it comes, is then ignored).
+   * the call's reason when it gives up (the response, if it comes, is then
+   * ignored).
    */
-  request(request: OutgoingRequest, signal: AbortSignal): Promise<ResponseMessage> {
+  request(request: OutgoingRequest, call: CallSignal): Promise<ResponseMessage> {
     if (this.#closed) return Promise.reject(this.#closed);
-    if (signal.aborted) return Promise.reject(signal.reason);
+    if (call.aborted) return Promise.reject(call.reason);
     const rid = this.#allocateRid();
     return new Promise<ResponseMessage>((resolve, reject) => {
-      const onAbort = (): void => {
-        this.#pending.delete(rid);
-        reject(signal.reason);
-        this.#retire();
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.#pending.set(rid, {
-        resolve: (response) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(response);
-        },
-        reject: (err) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(err);
-        },
-      });
-      this.#write(encodeRequest({ ...request, rid } as JoinMessage | LeaveMessage));
+      const pending = new Pending(rid, call, this, resolve, reject);
+      this.#pending.set(rid, pending);
+      call.watch(pending);
+      const message: RequestMessage =
+        request.type === 'join'
+          ? { type: 'join', rid, id: request.id, address: request.address, role: request.role }
+          : request.type === 'leave'
+            ? { type: 'leave', rid, id: request.id }
+            : { type: 'members', rid };
+      this.#write(encodeRequest(message));
     });
   }
 
@@ -95,12 +115,13 @@ export class ClientConnection {
   }
 
   /**
-   * A request timed out or was aborted here: the connection may be dead
+   * @internal A call gave up on request `rid`. The connection may be dead
    * without knowing it (half-open, black-holed), so, like a timed-out
-   * socket in undici, it is never handed out again. Requests already on it
-   * finish; it closes when the last one settles.
+   * socket in undici, it is never handed out again: requests already on it
+   * finish, and it closes when the last one settles.
    */
-  #retire(): void {
+  abandon(rid: number): void {
+    this.#pending.delete(rid);
     this.#retired = true;
     if (this.#pending.size === 0) this.close(new ConnectionClosedError(`connection to ${this.target} retired after a call gave up on it`));
   }
@@ -119,13 +140,16 @@ export class ClientConnection {
     if (!this.#corked) {
       this.#corked = true;
       socket.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        socket.uncork();
-      });
+      process.nextTick(this.#uncork);
     }
     socket.write(frame);
   }
+
+  /** Made once: a closure per tick would be garbage per tick. */
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
 
   #receive(chunk: Buffer): void {
     try {

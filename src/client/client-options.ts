@@ -8,8 +8,11 @@ import { DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE } from '../protocol/frame-de
 
 /** Options of {@link TcpChanger}. */
 export interface TcpChangerOptions {
-  /** This server's own raft address, sent in join requests. */
-  readonly address: ServerAddress;
+  /**
+   * This server's own raft address, sent in join requests. Only `join`
+   * needs it: a changer that only leaves, reads members or dials may omit it.
+   */
+  readonly address?: ServerAddress;
   /** The cluster's name; servers refuse a different one. @default '' */
   readonly clusterName?: string;
   /** The cluster's shared secret, when its servers require one. */
@@ -34,25 +37,39 @@ export interface TcpChangerOptions {
 
 /** The options with every default filled in and every value checked. */
 export interface ResolvedClientOptions {
-  readonly address: ServerAddress;
+  /** {@link TcpChangerOptions.address}, with its default applied. */
+  readonly address: ServerAddress | undefined;
+  /** {@link TcpChangerOptions.clusterName}, with its default applied. */
   readonly clusterName: string;
+  /** {@link TcpChangerOptions.secret}, with its default applied. */
   readonly secret: Uint8Array | undefined;
+  /** {@link TcpChangerOptions.tls}, with its default applied. */
   readonly tls: ConnectionOptions | undefined;
+  /** {@link TcpChangerOptions.connectionsPerTarget}, with its default applied. */
   readonly connectionsPerTarget: number;
+  /** {@link TcpChangerOptions.idleTimeoutMs}, with its default applied. */
   readonly idleTimeoutMs: number;
+  /** {@link TcpChangerOptions.maxRedirects}, with its default applied. */
   readonly maxRedirects: number;
+  /** {@link TcpChangerOptions.minBackoffMs}, with its default applied. */
   readonly minBackoffMs: number;
+  /** {@link TcpChangerOptions.maxBackoffMs}, with its default applied. */
   readonly maxBackoffMs: number;
+  /** {@link TcpChangerOptions.maxFrameSize}, with its default applied. */
   readonly maxFrameSize: number;
+  /** {@link TcpChangerOptions.logger}, with its default applied. */
   readonly logger: Logger;
 }
 
-export function resolveClientOptions(options: TcpChangerOptions): ResolvedClientOptions {
-  if (typeof options?.address !== 'string') throw new InvalidOptionError('address (this server\'s own raft address) is required');
-  try {
-    parseAddress(options.address);
-  } catch (err) {
-    throw new InvalidOptionError(`address: ${(err as Error).message}`);
+/** @internal */
+export function resolveClientOptions(options: TcpChangerOptions = {}): ResolvedClientOptions {
+  if (options?.address !== undefined) {
+    if (typeof options.address !== 'string') throw new InvalidOptionError('address (this server\'s own raft address) must be a "host:port" string');
+    try {
+      parseAddress(options.address);
+    } catch (err) {
+      throw new InvalidOptionError(`address: ${(err as Error).message}`);
+    }
   }
   const minBackoffMs = integerOption('minBackoffMs', options.minBackoffMs, 50, 0, DAY_MS);
   return {

@@ -4,6 +4,7 @@ import { Channel } from '../protocol/preamble.js';
 import { ClientConnection } from './client-connection.js';
 import type { ResolvedClientOptions } from './client-options.js';
 import { openSocket } from './open-socket.js';
+import type { CallSignal } from './call-deadline.js';
 
 interface TargetPool {
   readonly connections: ClientConnection[];
@@ -36,7 +37,7 @@ export class ConnectionPool {
   }
 
   /** A ready connection to `target`, dialing one if needed. */
-  acquire(target: ServerAddress, signal: AbortSignal): Promise<ClientConnection> {
+  acquire(target: ServerAddress, call: CallSignal): Promise<ClientConnection> {
     if (this.#closed) return Promise.reject(new ShuttingDownError('client is closed'));
     let pool = this.#pools.get(target);
     if (!pool) {
@@ -50,7 +51,8 @@ export class ConnectionPool {
     const full = pool.connections.length >= this.#options.connectionsPerTarget;
     if (best && (full || best.pending === 0)) return Promise.resolve(best);
     if (best && pool.dialing) return Promise.resolve(best);
-    return this.#dial(target, pool, signal);
+    // Only a dial needs a real AbortSignal: the call makes one now.
+    return this.#dial(target, pool, call.abortSignal);
   }
 
   /** Closes every connection; pending requests fail with `ShuttingDownError`. */

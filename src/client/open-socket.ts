@@ -2,6 +2,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { parseAddress } from '../membership/address.js';
 import type { ServerAddress } from '../membership/types.js';
+import { clientDialing, clientOpened, clientRefusedConnection } from '../diagnostics.js';
 import { ClientHandshake } from '../protocol/client-handshake.js';
 import { ConnectionClosedError } from '../protocol/errors.js';
 import type { Channel } from '../protocol/preamble.js';
@@ -27,6 +28,7 @@ export function openSocket(target: ServerAddress, channel: Channel, options: Res
     clusterName: options.clusterName,
     ...(options.secret ? { secret: options.secret } : {}),
   });
+  const dialedAt = clientDialing();
   return new Promise<Socket>((resolve, reject) => {
     const socket: Socket = options.tls
       ? tlsConnect({ servername: host, ...options.tls, host, port })
@@ -40,6 +42,7 @@ export function openSocket(target: ServerAddress, channel: Channel, options: Res
     const fail = (err: unknown): void => {
       cleanup();
       socket.destroy();
+      clientRefusedConnection(target, channel, err, dialedAt);
       reject(err);
     };
     const onAbort = (): void => fail(signal.reason);
@@ -61,6 +64,7 @@ export function openSocket(target: ServerAddress, channel: Channel, options: Res
         }
         cleanup();
         if (step.rest.length > 0) socket.unshift(step.rest);
+        clientOpened(socket, target, channel, dialedAt);
         resolve(socket);
         return;
       }

@@ -2,10 +2,14 @@ import type { Socket } from 'node:net';
 import pRetry, { AbortError } from 'p-retry';
 import { parseAddress } from '../membership/address.js';
 import type { ChangeOptions, Changer } from '../membership/changer.js';
-import { DifferentLeaderError, InvalidOptionError, MembershipTimeoutError, ShuttingDownError } from '../membership/errors.js';
+import { DifferentLeaderError, InvalidOptionError, ShuttingDownError } from '../membership/errors.js';
+import type { ClusterConfiguration } from '../membership/read-configuration.js';
 import { ServerRole, isServerRole, type ServerAddress, type ServerID } from '../membership/types.js';
+import { clientRedirected, clientRetrying } from '../diagnostics.js';
+import type { MembersResponse, SuccessResponse } from '../protocol/messages.js';
 import { Channel } from '../protocol/preamble.js';
 import { fromWireError } from '../protocol/wire-errors.js';
+import { CallDeadline, type CallSignal } from './call-deadline.js';
 import type { OutgoingRequest } from './client-connection.js';
 import { resolveClientOptions, type ResolvedClientOptions, type TcpChangerOptions } from './client-options.js';
 import { ConnectionPool } from './connection-pool.js';
@@ -14,7 +18,9 @@ import { isRetriable } from './retry-policy.js';
 
 /** Options of {@link TcpChanger.dial}; a bare number means `{ timeoutMs }`. */
 export interface DialOptions {
+  /** The deadline, in milliseconds. */
   readonly timeoutMs: number;
+  /** Cancels the call; it then rejects with `signal.reason`. */
   readonly signal?: AbortSignal;
 }
 
@@ -32,11 +38,15 @@ export interface DialOptions {
  * target, pipelined and never keep the process alive.
  */
 export class TcpChanger implements Changer {
+  /** The options in force, defaults filled in. */
   readonly options: ResolvedClientOptions;
   readonly #pool: ConnectionPool;
-  readonly #closing = new AbortController();
+  /** Set by close(): every later call fails with it at once. */
+  #closing: ShuttingDownError | undefined;
+  /** Calls under way, aborted by `close()`. */
+  readonly #calls = new Set<CallDeadline>();
 
-  constructor(options: TcpChangerOptions) {
+  constructor(options: TcpChangerOptions = {}) {
     this.options = resolveClientOptions(options);
     this.#pool = new ConnectionPool(this.options);
   }
@@ -50,12 +60,33 @@ export class TcpChanger implements Changer {
     const options = changeOptions(timeout);
     const role = options.role ?? ServerRole.Voter;
     if (!isServerRole(role)) return Promise.reject(new InvalidOptionError(`role must be "voter" or "nonvoter", got ${String(role)}`));
-    return this.#change({ type: 'join', id, address: this.options.address, role }, target, options);
+    const { address } = this.options;
+    if (address === undefined) return Promise.reject(new InvalidOptionError('join needs the address option: this server\'s own raft address'));
+    return this.#change({ type: 'join', id, address, role }, target, options).then((response) => response.index);
   }
 
   /** Asks the cluster to remove server `id`; resolves once that is committed. */
   leave(id: ServerID, target: ServerAddress | readonly ServerAddress[], timeout: number | ChangeOptions): Promise<number | undefined> {
-    return this.#change({ type: 'leave', id }, target, changeOptions(timeout));
+    return this.#change({ type: 'leave', id }, target, changeOptions(timeout)).then((response) => response.index);
+  }
+
+  /**
+   * The cluster's configuration as its leader knows it: every server's id,
+   * address and role, and the configuration's log index when the leader's
+   * raft reports one. Follows redirects and backs off like `join`, within
+   * one deadline. Rejects with `UnsupportedRequestError` when the leader
+   * does not serve its configuration (see
+   * `MembershipServer.serveConfiguration`).
+   *
+   * ```ts
+   * const { members } = await new TcpChanger().members('10.0.0.1:7000', 5_000);
+   * for (const m of members) console.log(m.id, m.address, m.role);
+   * ```
+   */
+  async members(target: ServerAddress | readonly ServerAddress[], timeout: number | DialOptions): Promise<ClusterConfiguration> {
+    const response = await this.#change({ type: 'members' }, target, changeOptions(timeout));
+    const members = 'members' in response ? response.members : [];
+    return response.index === undefined ? { members } : { index: response.index, members };
   }
 
   /**
@@ -67,7 +98,7 @@ export class TcpChanger implements Changer {
     const { timeoutMs, signal } = typeof timeout === 'number' ? { timeoutMs: timeout, signal: undefined } : timeout;
     const bound = this.#bound(timeoutMs, signal);
     try {
-      return await openSocket(target, Channel.Raft, this.options, bound.signal);
+      return await openSocket(target, Channel.Raft, this.options, bound.abortSignal);
     } catch (err) {
       throw bound.translate(err, `dial of ${target}`, err);
     } finally {
@@ -77,107 +108,111 @@ export class TcpChanger implements Changer {
 
   /** Fails every pending call with `ShuttingDownError` and closes every connection. */
   close(): void {
-    this.#closing.abort(new ShuttingDownError('client closed'));
+    const reason = new ShuttingDownError('client closed');
+    this.#closing = reason;
+    for (const call of this.#calls) call.abort(reason);
     this.#pool.close();
   }
 
-  async #change(request: OutgoingRequest, target: ServerAddress | readonly ServerAddress[], options: ChangeOptions): Promise<number | undefined> {
+  async #change(request: OutgoingRequest, target: ServerAddress | readonly ServerAddress[], options: ChangeOptions): Promise<SuccessResponse | MembersResponse> {
     const seeds = typeof target === 'string' ? [target] : [...target];
     if (seeds.length === 0) throw new InvalidOptionError('target must name at least one server');
-    for (const seed of seeds) parseAddress(seed);
-    const bound = this.#bound(options.timeoutMs, options.signal);
-    const { signal } = bound;
+    for (const seed of seeds) this.#checkAddress(seed);
+    const call = this.#bound(options.timeoutMs, options.signal);
     let lastError: unknown;
     let seedAt = 0;
     let next = seeds[0]!;
-    const attempt = async (): Promise<number | undefined> => {
+    const began = performance.now();
+    const attempt = async (): Promise<SuccessResponse | MembersResponse> => {
       let current = next;
-      const visited = new Set<ServerAddress>();
+      // Made on the first redirect only: most calls go straight to the leader.
+      let visited: Set<ServerAddress> | undefined;
       for (let hops = 0; ; hops++) {
-        visited.add(current);
         let response;
         try {
-          const connection = await this.#pool.acquire(current, signal);
-          response = await connection.request(request, signal);
+          const connection = await this.#pool.acquire(current, call);
+          response = await connection.request(request, call);
         } catch (err) {
-          throw this.#failed((lastError = err), signal, () => (next = seeds[(seedAt = (seedAt + 1) % seeds.length)]!));
+          // The deadline's own abort is not news: keep the failure before it as the cause.
+          if (!call.aborted) lastError = err;
+          throw this.#failed(err, call, () => (next = seeds[(seedAt = (seedAt + 1) % seeds.length)]!));
         }
-        if (response.ok) return response.index;
+        if (response.ok) return response;
         const err = fromWireError(response, request.type === 'join' ? request.role : undefined);
         lastError = err;
         if (err instanceof DifferentLeaderError) {
           next = err.leader;
+          (visited ??= new Set()).add(current);
           // A redirect loop or a long chain means the cluster is mid-election: back off.
           if (hops >= this.options.maxRedirects || visited.has(err.leader)) throw err;
           this.options.logger.debug?.('redirected to the leader', { from: current, leader: err.leader });
+          clientRedirected(request, current, err.leader, hops + 1);
           current = err.leader;
           continue;
         }
-        throw this.#failed(err, signal, () => (next = seeds[(seedAt = (seedAt + 1) % seeds.length)]!));
+        throw this.#failed(err, call, () => (next = seeds[(seedAt = (seedAt + 1) % seeds.length)]!));
       }
     };
     try {
-      return await pRetry(attempt, {
+      // Fast path: most calls succeed at once, and setting up p-retry costs
+      // more than a request. A failed first try is handed to p-retry as its
+      // first attempt, so logging, back-off and errors are as they were.
+      let first: { error: unknown } | undefined;
+      if (!call.aborted) {
+        try {
+          const index = await attempt();
+          if (!call.aborted) return index;
+          first = { error: call.reason };
+        } catch (error) {
+          first = { error };
+        }
+      }
+      const failedFirst = first;
+      return await pRetry((n) => (n === 1 && failedFirst ? Promise.reject(failedFirst.error) : attempt()), {
         retries: Number.POSITIVE_INFINITY,
         factor: 2,
         minTimeout: this.options.minBackoffMs,
         maxTimeout: this.options.maxBackoffMs,
         randomize: true,
-        signal,
-        onFailedAttempt: ({ error, attemptNumber }) =>
-          this.options.logger.debug?.('attempt failed, backing off', { attempt: attemptNumber, error: error.message }),
+        signal: call.abortSignal,
+        onFailedAttempt: ({ error, attemptNumber }) => {
+          this.options.logger.debug?.('attempt failed, backing off', { attempt: attemptNumber, error: error.message });
+          clientRetrying(request, attemptNumber, error, began);
+        },
       });
     } catch (err) {
-      throw bound.translate(err, `${request.type} of ${request.id}`, lastError);
+      throw call.translate(err, request.type === 'members' ? 'members' : `${request.type} of ${request.id}`, lastError);
     } finally {
-      bound.release();
+      call.release();
     }
   }
 
+  /** Addresses already found valid: parsing every call's target showed in profiles. */
+  readonly #validTargets = new Set<ServerAddress>();
+
+  #checkAddress(address: ServerAddress): void {
+    if (this.#validTargets.has(address)) return;
+    parseAddress(address);
+    if (this.#validTargets.size >= 1024) this.#validTargets.clear();
+    this.#validTargets.add(address);
+  }
+
   /** Classifies an attempt's failure for p-retry: retried, or final. */
-  #failed(err: unknown, signal: AbortSignal, rotate: () => void): Error {
-    if (signal.aborted) return new AbortError(signal.reason as Error);
+  #failed(err: unknown, call: CallSignal, rotate: () => void): Error {
+    if (call.aborted) return new AbortError(call.reason as Error);
     if (!isRetriable(err)) return new AbortError(err as Error);
     rotate();
     return err as Error;
   }
 
   /** One deadline for a whole call, joined with the caller's signal and `close()`. */
-  #bound(timeoutMs: number, userSignal: AbortSignal | undefined) {
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-      throw new InvalidOptionError(`timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
-    }
-    // One controller per call, aborted by the deadline, the caller or close().
-    const call = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      call.abort();
-    }, timeoutMs);
-    const closing = this.#closing.signal;
-    const forward = (): void => call.abort();
-    closing.addEventListener('abort', forward, { once: true });
-    userSignal?.addEventListener('abort', forward, { once: true });
-    if (userSignal?.aborted || closing.aborted) call.abort();
-    return {
-      signal: call.signal,
-      release: () => {
-        clearTimeout(timer);
-        closing.removeEventListener('abort', forward);
-        userSignal?.removeEventListener('abort', forward);
-      },
-      translate: (err: unknown, what: string, lastError: unknown): unknown => {
-        if (userSignal?.aborted) return userSignal.reason;
-        if (closing.aborted) return closing.reason;
-        if (timedOut) {
-          return new MembershipTimeoutError(`${what} did not complete within ${timeoutMs} ms`, lastError === undefined ? undefined : { cause: lastError });
-        }
-        return err;
-      },
-    };
+  #bound(timeoutMs: number, userSignal: AbortSignal | undefined): CallDeadline {
+    const call = new CallDeadline(timeoutMs, userSignal, this.#calls);
+    if (this.#closing) call.abort(this.#closing);
+    return call;
   }
 }
 
-function changeOptions(timeout: number | ChangeOptions): ChangeOptions {
+function changeOptions(timeout: number | ChangeOptions | DialOptions): ChangeOptions {
   return typeof timeout === 'number' ? { timeoutMs: timeout } : timeout;
 }

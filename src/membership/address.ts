@@ -4,7 +4,9 @@ import type { ServerAddress } from './types.js';
 
 /** A server address split into the parts `net.connect` takes. */
 export interface HostPort {
+  /** The host, without IPv6 brackets. */
   readonly host: string;
+  /** The port, 1–65535. */
   readonly port: number;
 }
 

@@ -18,6 +18,8 @@ export interface ChangeOptions {
  * reported one.
  */
 export interface Changer {
+  /** Asks the cluster to add server `id`. */
   join(id: ServerID, target: ServerAddress | readonly ServerAddress[], timeout: number | ChangeOptions): Promise<number | undefined>;
+  /** Asks the cluster to remove server `id`. */
   leave(id: ServerID, target: ServerAddress | readonly ServerAddress[], timeout: number | ChangeOptions): Promise<number | undefined>;
 }

@@ -5,6 +5,7 @@ import type { ServerAddress } from './types.js';
  * releases: match on it, not on the message.
  */
 export abstract class MembershipError extends Error {
+  /** A stable code naming the condition, `ERR_…`: match on it, not on the message. */
   abstract readonly code: string;
 
   constructor(message: string, options?: ErrorOptions) {
@@ -18,6 +19,7 @@ export abstract class MembershipError extends Error {
  * `ErrDifferentLeader`). Retry against `leader`.
  */
 export class DifferentLeaderError extends MembershipError {
+  /** Stable across releases: `ERR_DIFFERENT_LEADER`. */
   readonly code = 'ERR_DIFFERENT_LEADER';
 
   constructor(
@@ -34,6 +36,7 @@ export class DifferentLeaderError extends MembershipError {
  * during an election (Go: `ErrUnknownLeader`). Retry after a short while.
  */
 export class UnknownLeaderError extends MembershipError {
+  /** Stable across releases: `ERR_UNKNOWN_LEADER`. */
   readonly code = 'ERR_UNKNOWN_LEADER';
 
   constructor(options?: ErrorOptions) {
@@ -47,6 +50,7 @@ export class UnknownLeaderError extends MembershipError {
  * safe. `cause` holds the last error seen before the deadline, if any.
  */
 export class MembershipTimeoutError extends MembershipError {
+  /** Stable across releases: `ERR_MEMBERSHIP_TIMEOUT`. */
   readonly code = 'ERR_MEMBERSHIP_TIMEOUT';
 
   constructor(message = 'membership change timed out', options?: ErrorOptions) {
@@ -59,6 +63,7 @@ export class MembershipTimeoutError extends MembershipError {
  * but is not (or is no longer) the leader.
  */
 export class NotLeaderError extends MembershipError {
+  /** Stable across releases: `ERR_NOT_LEADER`. */
   readonly code = 'ERR_NOT_LEADER';
 
   constructor(message = 'raft node is not the leader', options?: ErrorOptions) {
@@ -68,9 +73,11 @@ export class NotLeaderError extends MembershipError {
 
 /** A join asked for a role the cluster's raft cannot give (no `addNonvoter`). */
 export class UnsupportedRoleError extends MembershipError {
+  /** Stable across releases: `ERR_UNSUPPORTED_ROLE`. */
   readonly code = 'ERR_UNSUPPORTED_ROLE';
 
   constructor(
+    /** The role asked for. */
     readonly role: string,
     options?: ErrorOptions,
   ) {
@@ -84,11 +91,23 @@ export class UnsupportedRoleError extends MembershipError {
  * request will not help.
  */
 export class ChangeRejectedError extends MembershipError {
+  /** Stable across releases: `ERR_CHANGE_REJECTED`. */
   readonly code = 'ERR_CHANGE_REJECTED';
+}
+
+/**
+ * The server cannot answer this kind of request: a `members` request to a
+ * server whose raft does not report its configuration (no
+ * `Raft.configuration()`), or that serves none. Retrying will not help.
+ */
+export class UnsupportedRequestError extends MembershipError {
+  /** Stable across releases: `ERR_UNSUPPORTED_REQUEST`. */
+  readonly code = 'ERR_UNSUPPORTED_REQUEST';
 }
 
 /** `ChangeRequest.done()` was called a second time. */
 export class RequestAlreadyDoneError extends MembershipError {
+  /** Stable across releases: `ERR_REQUEST_ALREADY_DONE`. */
   readonly code = 'ERR_REQUEST_ALREADY_DONE';
 
   constructor() {
@@ -98,6 +117,7 @@ export class RequestAlreadyDoneError extends MembershipError {
 
 /** The server or client is closing or closed; the request was not carried out. */
 export class ShuttingDownError extends MembershipError {
+  /** Stable across releases: `ERR_SHUTTING_DOWN`. */
   readonly code = 'ERR_SHUTTING_DOWN';
 
   constructor(message = 'shutting down', options?: ErrorOptions) {
@@ -107,14 +127,17 @@ export class ShuttingDownError extends MembershipError {
 
 /** An option given to a constructor or function is out of its range. */
 export class InvalidOptionError extends MembershipError {
+  /** Stable across releases: `ERR_INVALID_OPTION`. */
   readonly code = 'ERR_INVALID_OPTION';
 }
 
 /** A string is not a `"host:port"` server address. */
 export class InvalidAddressError extends MembershipError {
+  /** Stable across releases: `ERR_INVALID_ADDRESS`. */
   readonly code = 'ERR_INVALID_ADDRESS';
 
   constructor(
+    /** The string that is not an address. */
     readonly address: string,
     reason: string,
     options?: ErrorOptions,

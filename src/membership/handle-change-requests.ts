@@ -19,6 +19,15 @@ const DEFAULT_TIMEOUT_MS = 10_000;
  * {@link DifferentLeaderError} naming the leader, or
  * {@link UnknownLeaderError} while none is known. Every request is done
  * exactly once; a failing one never stops the loop.
+ *
+ * ```ts
+ * const server = new MembershipServer();
+ * await server.listen(7000, '0.0.0.0');
+ * const handling = handleChangeRequests(raft, server.requests, { timeoutMs: 5_000 });
+ * // …
+ * await server.close(); // ends server.requests, so the loop returns
+ * await handling;
+ * ```
  */
 export async function handleChangeRequests(
   raft: Raft,
@@ -53,7 +62,11 @@ function apply(raft: Raft, request: ChangeRequest, timeoutMs: number): Promise<v
   return raft.addNonvoter(request.id, request.address, 0, timeoutMs);
 }
 
-function translate(raft: Raft, caught: unknown): Error {
+/**
+ * What a peer is told for a failure on this server: a lost leadership
+ * becomes the leader's address (or "unknown"), anything else stays as is.
+ */
+export function translate(raft: Pick<Raft, 'leader'>, caught: unknown): Error {
   if (caught instanceof NotLeaderError) {
     const leader = raft.leader();
     return leader === '' ? new UnknownLeaderError({ cause: caught }) : new DifferentLeaderError(leader, { cause: caught });

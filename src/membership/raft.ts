@@ -5,9 +5,24 @@ export type RaftState = 'follower' | 'candidate' | 'leader' | 'shutdown';
 
 /** One server of a raft configuration. */
 export interface ConfigurationServer {
+  /** The server's raft id. */
   readonly id: ServerID;
+  /** Its raft address. */
   readonly address: ServerAddress;
+  /** Whether it votes. */
   readonly role: 'voter' | 'nonvoter';
+}
+
+/**
+ * A configuration with the log index it was read at, for a
+ * {@link Raft.configuration} that knows it (hashicorp/raft's
+ * `GetConfiguration().Index()`).
+ */
+export interface RaftConfiguration {
+  /** The log index of the configuration. */
+  readonly index: number;
+  /** Its servers. */
+  readonly servers: readonly ConfigurationServer[];
 }
 
 /**
@@ -34,6 +49,13 @@ export interface Raft {
   addNonvoter?(id: ServerID, address: ServerAddress, prevIndex: number, timeoutMs: number): Promise<void | number>;
   /** Removes `id` from the configuration. */
   removeServer(id: ServerID, prevIndex: number, timeoutMs: number): Promise<void | number>;
-  /** The latest configuration as this server knows it, where supported. */
-  configuration?(): readonly ConfigurationServer[] | Promise<readonly ConfigurationServer[]>;
+  /**
+   * The latest configuration as this server knows it, where supported:
+   * the servers, or the servers with the configuration's log index.
+   * `MembershipServer.serveConfiguration` answers `members` requests with it.
+   */
+  configuration?():
+    | readonly ConfigurationServer[]
+    | RaftConfiguration
+    | Promise<readonly ConfigurationServer[] | RaftConfiguration>;
 }

@@ -8,10 +8,13 @@ export abstract class ProtocolError extends MembershipError {}
 
 /** A frame declared a length over the limit; nothing of it was buffered. */
 export class FrameTooLargeError extends ProtocolError {
+  /** Stable across releases: `ERR_FRAME_TOO_LARGE`. */
   readonly code = 'ERR_FRAME_TOO_LARGE';
 
   constructor(
+    /** The length the frame declared. */
     readonly length: number,
+    /** The reader's limit. */
     readonly maxFrameSize: number,
     options?: ErrorOptions,
   ) {
@@ -21,6 +24,7 @@ export class FrameTooLargeError extends ProtocolError {
 
 /** A frame declared a length of zero, which no message has. */
 export class EmptyFrameError extends ProtocolError {
+  /** Stable across releases: `ERR_EMPTY_FRAME`. */
   readonly code = 'ERR_EMPTY_FRAME';
 
   constructor(options?: ErrorOptions) {
@@ -30,6 +34,7 @@ export class EmptyFrameError extends ProtocolError {
 
 /** A frame's payload is not exactly one MessagePack value. */
 export class MalformedFrameError extends ProtocolError {
+  /** Stable across releases: `ERR_MALFORMED_FRAME`. */
   readonly code = 'ERR_MALFORMED_FRAME';
 }
 
@@ -39,10 +44,12 @@ export class MalformedFrameError extends ProtocolError {
  * could be read, so that the server can answer `bad_request` to it.
  */
 export class InvalidMessageError extends ProtocolError {
+  /** Stable across releases: `ERR_INVALID_MESSAGE`. */
   readonly code = 'ERR_INVALID_MESSAGE';
 
   constructor(
     message: string,
+    /** The request id, when it could be read. */
     readonly requestId?: number,
     options?: ErrorOptions,
   ) {
@@ -52,11 +59,13 @@ export class InvalidMessageError extends ProtocolError {
 
 /** The connection's first bytes are not a valid preamble or reply. */
 export class BadPreambleError extends ProtocolError {
+  /** Stable across releases: `ERR_BAD_PREAMBLE`. */
   readonly code = 'ERR_BAD_PREAMBLE';
 }
 
 /** The server refused a request as malformed (wire code `bad_request`). */
 export class BadRequestError extends MembershipError {
+  /** Stable across releases: `ERR_BAD_REQUEST`. */
   readonly code = 'ERR_BAD_REQUEST';
 }
 
@@ -65,9 +74,11 @@ export class BadRequestError extends MembershipError {
  * a code this version does not know); `wireCode` is what it sent.
  */
 export class RemoteError extends MembershipError {
+  /** Stable across releases: `ERR_REMOTE`. */
   readonly code = 'ERR_REMOTE';
 
   constructor(
+    /** The wire error code the server sent. */
     readonly wireCode: string,
     message: string,
     options?: ErrorOptions,
@@ -81,10 +92,13 @@ export class RemoteError extends MembershipError {
  * status byte (see `ReplyStatus`), `reason` its readable name.
  */
 export class HandshakeRefusedError extends MembershipError {
+  /** Stable across releases: `ERR_HANDSHAKE_REFUSED`. */
   readonly code = 'ERR_HANDSHAKE_REFUSED';
 
   constructor(
+    /** The reply's status byte, one of `ReplyStatus`. */
     readonly status: number,
+    /** The status by name: `wrong_cluster`, `busy`, … */
     readonly reason: string,
     detail = '',
     options?: ErrorOptions,
@@ -95,10 +109,12 @@ export class HandshakeRefusedError extends MembershipError {
 
 /** The shared-secret handshake failed: a wrong secret, or a peer that did not prove it knows it. */
 export class AuthenticationError extends MembershipError {
+  /** Stable across releases: `ERR_AUTHENTICATION`. */
   readonly code = 'ERR_AUTHENTICATION';
 }
 
 /** The connection closed or failed before the response arrived; the request may be retried. */
 export class ConnectionClosedError extends MembershipError {
+  /** Stable across releases: `ERR_CONNECTION_CLOSED`. */
   readonly code = 'ERR_CONNECTION_CLOSED';
 }

@@ -1,5 +1,6 @@
 import { parseAddress } from '../membership/address.js';
 import { MembershipError } from '../membership/errors.js';
+import type { ConfigurationServer } from '../membership/raft.js';
 import { isServerRole, type ServerAddress, type ServerID, type ServerRole } from '../membership/types.js';
 import { InvalidMessageError } from './errors.js';
 import { decodePayload, encodeFrame } from './msgpack.js';
@@ -12,13 +13,23 @@ export const MAX_SERVER_ID_BYTES = 256;
 
 /** The error codes a response can carry; see docs/wire-format.md for what each asks of a client. */
 export const WireErrorCode = {
+  /** Not the leader; the response names the leader. */
   DifferentLeader: 'different_leader',
+  /** Not the leader, and no leader known. */
   UnknownLeader: 'unknown_leader',
+  /** Not committed within the server's request timeout; the outcome is unknown. */
   Timeout: 'timeout',
+  /** The request was invalid. */
   BadRequest: 'bad_request',
+  /** The cluster cannot add a server with that role. */
   UnsupportedRole: 'unsupported_role',
+  /** The cluster refused the change for good. */
   Rejected: 'rejected',
+  /** The server is closing; nothing was done. */
   ShuttingDown: 'shutting_down',
+  /** The server cannot answer this kind of request (e.g. `members` without a raft configuration). */
+  Unsupported: 'unsupported',
+  /** Any other failure, its details kept in the server's log. */
   Internal: 'internal',
 } as const;
 
@@ -41,14 +52,28 @@ export interface LeaveMessage {
   readonly id: ServerID;
 }
 
+/** Asks for the cluster's configuration, as the leader knows it. */
+export interface MembersMessage {
+  readonly type: 'members';
+  readonly rid: number;
+}
+
 /** Any membership request. */
-export type RequestMessage = JoinMessage | LeaveMessage;
+export type RequestMessage = JoinMessage | LeaveMessage | MembersMessage;
 
 /** The change was committed; `index` is its configuration's log index when known. */
 export interface SuccessResponse {
   readonly rid: number;
   readonly ok: true;
   readonly index?: number;
+}
+
+/** The answer to a `members` request: the configuration, and its log index when known. */
+export interface MembersResponse {
+  readonly rid: number;
+  readonly ok: true;
+  readonly index?: number;
+  readonly members: readonly ConfigurationServer[];
 }
 
 /** The change was not made (or its outcome is unknown, for `timeout`). */
@@ -62,22 +87,25 @@ export interface ErrorResponse {
 }
 
 /** Any membership response. */
-export type ResponseMessage = SuccessResponse | ErrorResponse;
+export type ResponseMessage = SuccessResponse | MembersResponse | ErrorResponse;
 
 /** Encodes a request as one frame. */
 export function encodeRequest(request: RequestMessage): Buffer {
   if (request.type === 'join') {
     return encodeFrame({ type: 'join', rid: request.rid, id: request.id, address: request.address, role: request.role });
   }
+  if (request.type === 'members') return encodeFrame({ type: 'members', rid: request.rid });
   return encodeFrame({ type: 'leave', rid: request.rid, id: request.id });
 }
 
 /** Encodes a response as one frame. */
 export function encodeResponse(response: ResponseMessage): Buffer {
   if (response.ok) {
-    if (response.index === undefined) return encodeFrame({ rid: response.rid, ok: true });
+    const body: Record<string, unknown> = { rid: response.rid, ok: true };
     // msgpackr writes numbers past 32 bits as float64; a BigInt goes out as uint64.
-    return encodeFrame({ rid: response.rid, ok: true, index: response.index > 0xffff_ffff ? BigInt(response.index) : response.index });
+    if (response.index !== undefined) body.index = response.index > 0xffff_ffff ? BigInt(response.index) : response.index;
+    if ('members' in response) body.members = response.members.map(({ id, address, role }) => ({ id, address, role }));
+    return encodeFrame(body);
   }
   const body: Record<string, unknown> = { rid: response.rid, ok: false, code: response.code, message: response.message };
   if (response.leader !== undefined) body.leader = response.leader;
@@ -95,9 +123,9 @@ export function decodeRequest(payload: Uint8Array): RequestMessage {
   const fail = (why: string, cause?: unknown): never => {
     throw new InvalidMessageError(`invalid request ${rid}: ${why}`, rid, cause === undefined ? undefined : { cause });
   };
-  const id = serverId(value.id, fail);
   switch (value.type) {
     case 'join': {
+      const id = serverId(value.id, fail);
       const address = value.address;
       if (typeof address !== 'string') return fail('address must be a string');
       try {
@@ -110,7 +138,9 @@ export function decodeRequest(payload: Uint8Array): RequestMessage {
       return { type: 'join', rid, id, address, role };
     }
     case 'leave':
-      return { type: 'leave', rid, id };
+      return { type: 'leave', rid, id: serverId(value.id, fail) };
+    case 'members':
+      return { type: 'members', rid };
     default:
       return fail(`unknown type ${describe(value.type)}`);
   }
@@ -125,9 +155,10 @@ export function decodeResponse(payload: Uint8Array): ResponseMessage {
   };
   if (value.ok === true) {
     const index = value.index;
-    if (index === undefined) return { rid, ok: true };
-    if (!Number.isSafeInteger(index) || (index as number) < 0) return fail('index must be a non-negative integer');
-    return { rid, ok: true, index: index as number };
+    if (index !== undefined && (!Number.isSafeInteger(index) || (index as number) < 0)) return fail('index must be a non-negative integer');
+    const head = index === undefined ? { rid, ok: true as const } : { rid, ok: true as const, index: index as number };
+    if (value.members === undefined) return head;
+    return { ...head, members: configurationServers(value.members, fail) };
   }
   if (value.ok !== false) return fail('ok must be true or false');
   if (typeof value.code !== 'string' || value.code === '') return fail('code must be a non-empty string');
@@ -150,6 +181,27 @@ function asMap(value: unknown, what: string): Record<string, unknown> {
     throw new InvalidMessageError(`${what} must be a map, got ${describe(value)}`);
   }
   return value as Record<string, unknown>;
+}
+
+/** Validates a `members` list: every entry a map with a valid id, address and role. */
+function configurationServers(members: unknown, fail: (why: string, cause?: unknown) => never): ConfigurationServer[] {
+  if (!Array.isArray(members)) return fail(`members must be an array, got ${describe(members)}`);
+  return members.map((entry: unknown, at) => {
+    const where = `members[${at}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry) || entry instanceof Uint8Array) {
+      return fail(`${where} must be a map, got ${describe(entry)}`);
+    }
+    const { id, address, role } = entry as Record<string, unknown>;
+    const checkedId = serverId(id, (why) => fail(`${where}: ${why}`));
+    if (typeof address !== 'string') return fail(`${where}: address must be a string`);
+    try {
+      parseAddress(address);
+    } catch (err) {
+      return fail(`${where}: ${(err as MembershipError).message}`, err);
+    }
+    if (!isServerRole(role)) return fail(`${where}: role must be "voter" or "nonvoter", got ${describe(role)}`);
+    return { id: checkedId, address, role };
+  });
 }
 
 function requestId(rid: unknown): number {

@@ -25,14 +25,23 @@ export const HELLO_HEADER_BYTES = 8;
 
 /** The status byte of the server's reply to a hello (or to an auth answer). */
 export const ReplyStatus = {
+  /** Go on with the channel. */
   Accepted: 0x00,
+  /** Prove you know the shared secret. */
   Challenge: 0x01,
+  /** The hello is broken. */
   BadPreamble: 0x10,
+  /** The server does not speak that version; the detail is the highest it does. */
   UnsupportedVersion: 0x11,
+  /** No such channel. */
   UnknownChannel: 0x12,
+  /** The cluster name differs. */
   WrongCluster: 0x13,
+  /** The secret's proof was wrong. */
   AuthFailed: 0x14,
+  /** Too many connections or waiting raft streams: retry later. */
   Busy: 0x15,
+  /** The server is closing. */
   ShuttingDown: 0x16,
 } as const;
 

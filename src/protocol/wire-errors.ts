@@ -1,3 +1,4 @@
+import { parseAddress } from '../membership/address.js';
 import {
   ChangeRejectedError,
   DifferentLeaderError,
@@ -5,6 +6,7 @@ import {
   NotLeaderError,
   ShuttingDownError,
   UnknownLeaderError,
+  UnsupportedRequestError,
   UnsupportedRoleError,
 } from '../membership/errors.js';
 import { BadRequestError, InvalidMessageError, RemoteError } from './errors.js';
@@ -27,14 +29,28 @@ export const INTERNAL_ERROR_MESSAGE = 'internal error';
  */
 export function toWireError(err: Error): WireError {
   const message = err.message.length > MAX_WIRE_MESSAGE_LENGTH ? `${err.message.slice(0, MAX_WIRE_MESSAGE_LENGTH - 3)}...` : err.message;
-  if (err instanceof DifferentLeaderError) return { code: WireErrorCode.DifferentLeader, message, leader: err.leader };
+  if (err instanceof DifferentLeaderError) {
+    // A leader address a client could not dial is no help: say "unknown" instead.
+    if (isDialable(err.leader)) return { code: WireErrorCode.DifferentLeader, message, leader: err.leader };
+    return { code: WireErrorCode.UnknownLeader, message: `${message} (not a dialable address)` };
+  }
   if (err instanceof UnknownLeaderError || err instanceof NotLeaderError) return { code: WireErrorCode.UnknownLeader, message };
   if (err instanceof MembershipTimeoutError) return { code: WireErrorCode.Timeout, message };
   if (err instanceof UnsupportedRoleError) return { code: WireErrorCode.UnsupportedRole, message };
   if (err instanceof ChangeRejectedError) return { code: WireErrorCode.Rejected, message };
+  if (err instanceof UnsupportedRequestError) return { code: WireErrorCode.Unsupported, message };
   if (err instanceof ShuttingDownError) return { code: WireErrorCode.ShuttingDown, message };
   if (err instanceof InvalidMessageError) return { code: WireErrorCode.BadRequest, message };
   return { code: WireErrorCode.Internal, message: INTERNAL_ERROR_MESSAGE };
+}
+
+function isDialable(address: string): boolean {
+  try {
+    parseAddress(address);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -54,6 +70,8 @@ export function fromWireError(response: WireError, role = 'nonvoter'): Error {
       return new UnsupportedRoleError(role);
     case WireErrorCode.Rejected:
       return new ChangeRejectedError(message);
+    case WireErrorCode.Unsupported:
+      return new UnsupportedRequestError(message);
     case WireErrorCode.ShuttingDown:
       return new ShuttingDownError(`server is shutting down: ${message}`);
     case WireErrorCode.BadRequest:

@@ -1,9 +1,11 @@
 import type { Socket } from 'node:net';
 import { ChangeRequest, newJoinRequest, newLeaveRequest } from '../membership/change-request.js';
 import { ShuttingDownError } from '../membership/errors.js';
+import type { ClusterConfiguration } from '../membership/read-configuration.js';
+import { serverAnswered, serverReceived } from '../diagnostics.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
 import { InvalidMessageError, ProtocolError } from '../protocol/errors.js';
-import { WireErrorCode, decodeRequest, encodeResponse, type RequestMessage } from '../protocol/messages.js';
+import { WireErrorCode, decodeRequest, encodeResponse, type RequestMessage, type ResponseMessage } from '../protocol/messages.js';
 import { toWireError } from '../protocol/wire-errors.js';
 import type { ResolvedServerOptions } from './server-options.js';
 
@@ -14,6 +16,8 @@ export interface ConnectionHost {
   submit(request: ChangeRequest): void;
   /** The request was answered or abandoned: stop its deadline. */
   settle(request: ChangeRequest): void;
+  /** Answers a `members` request: the configuration, or the error to send; never hangs. */
+  members(): Promise<ClusterConfiguration>;
   /** True once the server is closing: new requests get `shutting_down`. */
   readonly closing: boolean;
 }
@@ -28,7 +32,8 @@ export class MembershipConnection {
   readonly #socket: Socket;
   readonly #host: ConnectionHost;
   readonly #decoder: FrameDecoder;
-  readonly #inFlight = new Map<number, ChangeRequest>();
+  /** Requests in flight by rid; `null` for a `members` request, which the server answers itself. */
+  readonly #inFlight = new Map<number, ChangeRequest | null>();
   /**
    * Frames that arrived in the same chunk after the in-flight limit was
    * reached: at most one socket read's worth, handled as answers free room.
@@ -107,10 +112,12 @@ export class MembershipConnection {
       this.#write(encodeResponse({ rid, ok: false, code: WireErrorCode.BadRequest, message: `request id ${rid} is already in flight` }));
       return;
     }
+    serverReceived(this.#socket, message);
     if (this.#host.closing) {
-      this.#write(encodeResponse({ rid, ok: false, code: WireErrorCode.ShuttingDown, message: 'server is shutting down' }));
+      this.#write(encodeResponse(serverAnswered(this.#socket, { rid, ok: false, code: WireErrorCode.ShuttingDown, message: 'server is shutting down' })));
       return;
     }
+    if (message.type === 'members') return this.#query(rid);
     const request =
       message.type === 'join' ? newJoinRequest(message.id, message.address, { role: message.role }) : newLeaveRequest(message.id);
     this.#inFlight.set(rid, request);
@@ -133,14 +140,34 @@ export class MembershipConnection {
     }
     this.#write(
       encodeResponse(
-        wireError
+        serverAnswered(this.#socket, wireError
           ? { rid, ok: false, ...wireError }
           : index === undefined
             ? { rid, ok: true }
-            : { rid, ok: true, index },
+            : { rid, ok: true, index }),
       ),
     );
     this.#updateReading();
+  }
+
+  /** A `members` request: answered by the server rather than raft's queue, but in flight like a change. */
+  #query(rid: number): void {
+    this.#inFlight.set(rid, null);
+    this.#updateReading();
+    void this.#host
+      .members()
+      .then(
+        (configuration): ResponseMessage => ({ rid, ok: true, ...configuration }),
+        (err: Error): ResponseMessage => ({ rid, ok: false, ...toWireError(err) }),
+      )
+      .then((response) => {
+        if (this.#inFlight.get(rid) !== null) return;
+        this.#inFlight.delete(rid);
+        if (this.#socket.destroyed) return;
+        this.#drainBacklog();
+        this.#write(encodeResponse(serverAnswered(this.#socket, response)));
+        this.#updateReading();
+      });
   }
 
   #drainBacklog(): void {
@@ -161,16 +188,19 @@ export class MembershipConnection {
     if (!this.#corked) {
       this.#corked = true;
       socket.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        socket.uncork();
-      });
+      process.nextTick(this.#uncork);
     }
     if (!socket.write(frame)) {
       this.#writeBlocked = true;
       this.#updateReading();
     }
   }
+
+  /** Made once: a closure per tick would be garbage per tick. */
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
 
   #updateReading(): void {
     const shouldPause = this.#writeBlocked || this.#backlog.length > 0 || this.#inFlight.size >= this.#host.options.maxInFlight;
@@ -192,6 +222,7 @@ export class MembershipConnection {
   /** The peer is gone: requests still pending are abandoned, so raft skips those not begun. */
   #abandon(): void {
     for (const request of this.#inFlight.values()) {
+      if (request === null) continue;
       this.#host.settle(request);
       if (!request.isDone) request.done(new ShuttingDownError('client connection closed'));
     }

@@ -3,7 +3,9 @@ import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { formatAddress } from '../membership/address.js';
 import type { ChangeRequest } from '../membership/change-request.js';
-import { MembershipTimeoutError, ShuttingDownError } from '../membership/errors.js';
+import { MembershipError, MembershipTimeoutError, ShuttingDownError, UnsupportedRequestError } from '../membership/errors.js';
+import { readConfiguration, type ClusterConfiguration, type ConfigurationSource } from '../membership/read-configuration.js';
+import { serverAccepted, serverOpened, serverRefusedConnection } from '../diagnostics.js';
 import type { ServerAddress } from '../membership/types.js';
 import { Channel, ReplyStatus } from '../protocol/preamble.js';
 import { ServerHandshake, refusal, type ServerStep } from '../protocol/server-handshake.js';
@@ -23,9 +25,11 @@ const CLOSE_GRACE_MS = 1_000;
  * const address = await server.listen(7000, '0.0.0.0');
  * void handleChangeRequests(raft, server.requests);
  * const stream = await server.accept(); // a raft peer's stream
+ * server.serveConfiguration(raft); // answer `members` requests too
  * ```
  */
 export class MembershipServer implements ConnectionHost {
+  /** The options in force, defaults filled in. */
   readonly options: ResolvedServerOptions;
   readonly #requests = new AsyncQueue<ChangeRequest>();
   readonly #streams = new AsyncQueue<Socket>();
@@ -37,6 +41,7 @@ export class MembershipServer implements ConnectionHost {
   #address: ServerAddress | undefined;
   #closing = false;
   #closed: Promise<void> | undefined;
+  #configuration: ConfigurationSource | undefined;
 
   constructor(options: MembershipServerOptions = {}) {
     this.options = resolveServerOptions(options);
@@ -111,6 +116,44 @@ export class MembershipServer implements ConnectionHost {
     return this.#streams.shift(signal);
   }
 
+  /**
+   * Answers `members` requests from `raft`: on the leader with
+   * `raft.configuration()` (bounded by `requestTimeoutMs`), elsewhere with
+   * `different_leader` or `unknown_leader` so that the client follows, like
+   * a change. Until this is called, or after `serveConfiguration(undefined)`,
+   * and when `raft` has no `configuration()`, they are answered
+   * `unsupported`. Unlike changes, these requests never reach
+   * {@link MembershipServer.requests}: reading the configuration changes
+   * nothing, so there is no queue to go through.
+   *
+   * Call it once raft exists: raft's transport usually needs this server's
+   * `accept()` first.
+   *
+   * ```ts
+   * const server = new MembershipServer();
+   * await server.listen(7000);
+   * const raft = createRaft({ accept: (signal) => server.accept(signal) }); // your raft library
+   * void handleChangeRequests(raft, server.requests);
+   * server.serveConfiguration(raft);
+   * ```
+   */
+  serveConfiguration(raft: ConfigurationSource | undefined): void {
+    this.#configuration = raft;
+  }
+
+  /** @internal The answer to a `members` request, for a connection. */
+  async members(): Promise<ClusterConfiguration> {
+    const source = this.#configuration;
+    if (!source) throw new UnsupportedRequestError('this server does not serve its configuration');
+    try {
+      return await readConfiguration(source, this.options.requestTimeoutMs);
+    } catch (err) {
+      // Unclassified errors go out as `internal` without their text: keep it here.
+      if (!(err instanceof MembershipError)) this.options.logger.error?.('reading the configuration failed', { error: (err as Error)?.message });
+      throw err;
+    }
+  }
+
   /** @internal */
   submit(request: ChangeRequest): void {
     this.#deadlines.add(request);
@@ -155,6 +198,7 @@ export class MembershipServer implements ConnectionHost {
   #onConnection(socket: Socket): void {
     socket.on('error', (err) => this.options.logger.debug?.('connection error', { error: err.message }));
     socket.setNoDelay(true);
+    serverAccepted(socket);
     if (this.#closing) return this.#finish(socket, refusal(ReplyStatus.ShuttingDown, 'server is shutting down'));
     if (this.#sockets.size >= this.options.maxConnections) {
       this.options.logger.warn?.('connection refused: too many connections', { limit: this.options.maxConnections });
@@ -193,6 +237,7 @@ export class MembershipServer implements ConnectionHost {
   #finish(socket: Socket, step: Exclude<ServerStep, { kind: 'need-more' }>): void {
     if (step.kind === 'refused') {
       this.options.logger.debug?.('preamble refused', { reason: step.reason });
+      serverRefusedConnection(socket, step.send, step.reason);
       socket.end(step.send);
       // A peer that never reads its refusal must not hold the socket open.
       setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
@@ -201,6 +246,7 @@ export class MembershipServer implements ConnectionHost {
     if (step.channel === Channel.Raft) return this.#acceptStream(socket, step.send, step.rest);
     if (this.#closing) return this.#finish(socket, refusal(ReplyStatus.ShuttingDown, 'server is shutting down'));
     socket.write(step.send);
+    serverOpened(socket, Channel.Membership);
     const connection = new MembershipConnection(socket, this, step.rest);
     this.#connections.add(connection);
     socket.once('close', () => this.#connections.delete(connection));
@@ -211,6 +257,7 @@ export class MembershipServer implements ConnectionHost {
     if (this.#closing) return refuse(ReplyStatus.ShuttingDown, 'server is shutting down');
     if (this.#streams.size >= this.options.maxPendingStreams) return refuse(ReplyStatus.Busy, 'too many raft streams waiting');
     socket.write(reply);
+    serverOpened(socket, Channel.Raft);
     if (rest.length > 0) socket.unshift(rest);
     // From here on the stream is raft's: this server no longer owns it.
     this.#sockets.delete(socket);

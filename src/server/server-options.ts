@@ -31,19 +31,31 @@ export interface MembershipServerOptions {
 
 /** The options with every default filled in and every value checked. */
 export interface ResolvedServerOptions {
+  /** {@link MembershipServerOptions.clusterName}, with its default applied. */
   readonly clusterName: string;
+  /** {@link MembershipServerOptions.secret}, with its default applied. */
   readonly secret: Uint8Array | undefined;
+  /** {@link MembershipServerOptions.tls}, with its default applied. */
   readonly tls: TlsOptions | undefined;
+  /** {@link MembershipServerOptions.maxFrameSize}, with its default applied. */
   readonly maxFrameSize: number;
+  /** {@link MembershipServerOptions.maxConnections}, with its default applied. */
   readonly maxConnections: number;
+  /** {@link MembershipServerOptions.maxInFlight}, with its default applied. */
   readonly maxInFlight: number;
+  /** {@link MembershipServerOptions.preambleTimeoutMs}, with its default applied. */
   readonly preambleTimeoutMs: number;
+  /** {@link MembershipServerOptions.idleTimeoutMs}, with its default applied. */
   readonly idleTimeoutMs: number;
+  /** {@link MembershipServerOptions.requestTimeoutMs}, with its default applied. */
   readonly requestTimeoutMs: number;
+  /** {@link MembershipServerOptions.maxPendingStreams}, with its default applied. */
   readonly maxPendingStreams: number;
+  /** {@link MembershipServerOptions.logger}, with its default applied. */
   readonly logger: Logger;
 }
 
+/** @internal */
 export function resolveServerOptions(options: MembershipServerOptions): ResolvedServerOptions {
   return {
     clusterName: clusterNameOption(options.clusterName),

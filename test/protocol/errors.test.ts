@@ -11,6 +11,7 @@ import {
   RequestAlreadyDoneError,
   ShuttingDownError,
   UnknownLeaderError,
+  UnsupportedRequestError,
   UnsupportedRoleError,
 } from '../../src/index.js';
 import * as protocolErrors from '../../src/protocol/errors.js';
@@ -47,6 +48,7 @@ const rows: Record<string, Row> = {
   NotLeaderError: { make: (o) => new NotLeaderError(undefined, o), code: 'ERR_NOT_LEADER', message: 'raft node is not the leader', takesCause: true, protocol: false },
   UnsupportedRoleError: { make: (o) => new UnsupportedRoleError('nonvoter', o), code: 'ERR_UNSUPPORTED_ROLE', message: 'this cluster cannot add a server as nonvoter', takesCause: true, protocol: false },
   ChangeRejectedError: { make: (o) => new ChangeRejectedError('address in use', o), code: 'ERR_CHANGE_REJECTED', message: 'address in use', takesCause: true, protocol: false },
+  UnsupportedRequestError: { make: (o) => new UnsupportedRequestError('no configuration', o), code: 'ERR_UNSUPPORTED_REQUEST', message: 'no configuration', takesCause: true, protocol: false },
   RequestAlreadyDoneError: { make: () => new RequestAlreadyDoneError(), code: 'ERR_REQUEST_ALREADY_DONE', message: 'change request is already done', takesCause: false, protocol: false },
   ShuttingDownError: { make: (o) => new ShuttingDownError(undefined, o), code: 'ERR_SHUTTING_DOWN', message: 'shutting down', takesCause: true, protocol: false },
   InvalidOptionError: { make: (o) => new InvalidOptionError('timeoutMs must be positive', o), code: 'ERR_INVALID_OPTION', message: 'timeoutMs must be positive', takesCause: true, protocol: false },

@@ -32,11 +32,15 @@ const serverId = fc.string({ unit: 'binary', minLength: 1, maxLength: MAX_SERVER
 const request: fc.Arbitrary<RequestMessage> = fc.oneof(
   fc.record({ type: fc.constant('join' as const), rid, id: serverId, address, role: fc.constantFrom('voter' as const, 'nonvoter' as const) }),
   fc.record({ type: fc.constant('leave' as const), rid, id: serverId }),
+  fc.record({ type: fc.constant('members' as const), rid }),
 );
+
+const member = fc.record({ id: serverId, address, role: fc.constantFrom('voter' as const, 'nonvoter' as const) });
 
 const response: fc.Arbitrary<ResponseMessage> = fc.oneof(
   fc.record({ rid, ok: fc.constant(true as const) }),
   fc.record({ rid, ok: fc.constant(true as const), index: fc.maxSafeNat() }),
+  fc.record({ rid, ok: fc.constant(true as const), index: fc.maxSafeNat(), members: fc.array(member, { maxLength: 8 }) }, { requiredKeys: ['rid', 'ok', 'members'] }),
   fc.record({
     rid,
     ok: fc.constant(false as const),
@@ -113,6 +117,7 @@ describe('decodeRequest', () => {
     ['a numeric role', { ...join, role: 1 }, /role must be .* got number 1/],
     ['an unknown type', { ...join, type: 'rename' }, /unknown type "rename"/],
     ['a missing type', { rid: 4, id: 'a' }, /unknown type nothing/],
+    ['a members request with a numeric type', { type: 7, rid: 4 }, /unknown type number 7/],
   ])('refuses %s, naming the request id', (_name, value, message) => {
     const attempt = () => decodeRequest(payloadOf(value));
     expect(attempt).toThrow(InvalidMessageError);
@@ -149,6 +154,16 @@ describe('decodeResponse', () => {
     });
   });
 
+  it('reads a members list, ignoring unknown keys in its entries', () => {
+    const members = [{ id: 'n1', address: 'a:1', role: 'voter', zone: 'eu' }, { id: 'n2', address: '[::1]:2', role: 'nonvoter' }];
+    expect(decodeResponse(payloadOf({ rid: 1, ok: true, members }))).toEqual({
+      rid: 1,
+      ok: true,
+      members: [{ id: 'n1', address: 'a:1', role: 'voter' }, { id: 'n2', address: '[::1]:2', role: 'nonvoter' }],
+    });
+    expect(decodeResponse(payloadOf({ rid: 1, ok: true, index: 5, members: [] }))).toEqual({ rid: 1, ok: true, index: 5, members: [] });
+  });
+
   it('reads a missing message as empty', () => {
     expect(decodeResponse(payloadOf({ rid: 1, ok: false, code: 'internal' }))).toEqual({ rid: 1, ok: false, code: 'internal', message: '' });
   });
@@ -169,6 +184,11 @@ describe('decodeResponse', () => {
     ['an empty code', { rid: 9, ok: false, code: '', message: 'x' }, /code must be a non-empty string/],
     ['different_leader without a leader', { rid: 9, ok: false, code: 'different_leader', message: 'x' }, /needs a leader address/],
     ['different_leader with a bad leader', { rid: 9, ok: false, code: 'different_leader', message: 'x', leader: 'nope' }, /leader: invalid server address/],
+    ['members that are not an array', { rid: 9, ok: true, members: { a: 1 } }, /members must be an array, got a map/],
+    ['a member that is not a map', { rid: 9, ok: true, members: ['n1'] }, /members\[0\] must be a map/],
+    ['a member without an id', { rid: 9, ok: true, members: [{ address: 'a:1', role: 'voter' }] }, /members\[0\]: id must be a non-empty string/],
+    ['a member with a bad address', { rid: 9, ok: true, members: [{ id: 'n', address: 'a', role: 'voter' }] }, /members\[0\]: invalid server address/],
+    ['a member with an unknown role', { rid: 9, ok: true, members: [{ id: 'n', address: 'a:1', role: 'spare' }] }, /members\[0\]: role must be/],
   ])('refuses %s, naming the request id', (_name, value, message) => {
     const attempt = () => decodeResponse(payloadOf(value));
     expect(attempt).toThrow(InvalidMessageError);

@@ -7,6 +7,7 @@ import {
   RequestAlreadyDoneError,
   ShuttingDownError,
   UnknownLeaderError,
+  UnsupportedRequestError,
   UnsupportedRoleError,
 } from '../../src/index.js';
 import {
@@ -31,6 +32,7 @@ const cases: Array<[string, Error, WireErrorCode, ErrorClass, Record<string, unk
   ['UnsupportedRoleError', new UnsupportedRoleError('nonvoter'), 'unsupported_role', UnsupportedRoleError, { role: 'nonvoter' }],
   ['ChangeRejectedError', new ChangeRejectedError('address in use'), 'rejected', ChangeRejectedError, { message: 'address in use' }],
   ['ShuttingDownError', new ShuttingDownError('closing'), 'shutting_down', ShuttingDownError, { message: expect.stringContaining('closing') }],
+  ['UnsupportedRequestError', new UnsupportedRequestError('no configuration here'), 'unsupported', UnsupportedRequestError, { message: 'no configuration here' }],
   ['InvalidMessageError', new InvalidMessageError('invalid request 3: bad role', 3), 'bad_request', BadRequestError, { message: 'invalid request 3: bad role' }],
   ['a plain Error', new Error('disk full'), 'internal', RemoteError, { wireCode: 'internal', message: 'server error internal: internal error' }],
   ['RequestAlreadyDoneError', new RequestAlreadyDoneError(), 'internal', RemoteError, { wireCode: 'internal' }],
@@ -67,5 +69,13 @@ describe('toWireError / fromWireError', () => {
     const received = fromWireError({ code: 'quota_exceeded', message: 'too many joins' });
     expect(received).toBeInstanceOf(RemoteError);
     expect(received).toMatchObject({ wireCode: 'quota_exceeded', message: 'server error quota_exceeded: too many joins' });
+  });
+});
+
+describe('toWireError with a leader address nobody could dial', () => {
+  it.each(['', 'localhost', 'not an address:1'])('sends unknown_leader instead of %j', (leader) => {
+    const wire = toWireError(new DifferentLeaderError(leader));
+    expect(wire.code).toBe(WireErrorCode.UnknownLeader);
+    expect('leader' in wire).toBe(false);
   });
 });

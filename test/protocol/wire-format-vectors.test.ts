@@ -94,6 +94,7 @@ const EXPECTED: Record<string, Expected> = {
     value: { type: 'join', rid: 2, id: 'node-3', address: '[fd00::3]:7000', role: 'nonvoter' },
   },
   'request-leave': { kind: 'request', value: { type: 'leave', rid: 300, id: 'node-2' } },
+  'request-members': { kind: 'request', value: { type: 'members', rid: 8 } },
   'request-join-lenient': {
     kind: 'request',
     value: { type: 'join', rid: 5, id: 'node-4', address: 'node-4.example:7000', role: 'voter' },
@@ -101,6 +102,18 @@ const EXPECTED: Record<string, Expected> = {
   },
   'response-ok-index': { kind: 'response', value: { rid: 1, ok: true, index: 42 } },
   'response-ok': { kind: 'response', value: { rid: 300, ok: true } },
+  'response-members': {
+    kind: 'response',
+    value: {
+      rid: 8,
+      ok: true,
+      index: 42,
+      members: [
+        { id: 'node-1', address: '10.0.0.1:7000', role: 'voter' },
+        { id: 'node-3', address: '[fd00::3]:7000', role: 'nonvoter' },
+      ],
+    },
+  },
   'response-different-leader': failure('different_leader', 'not the leader', '10.0.0.1:7000'),
   'response-unknown-leader': failure('unknown_leader', 'leader unknown'),
   'response-timeout': failure('timeout', 'not committed in time'),
@@ -109,6 +122,7 @@ const EXPECTED: Record<string, Expected> = {
   'response-rejected': failure('rejected', 'address in use'),
   'response-shutting-down': failure('shutting_down', 'shutting down'),
   'response-internal': failure('internal', 'disk full'),
+  'response-unsupported': { kind: 'response', value: { rid: 8, ok: false, code: 'unsupported', message: 'no configuration' } },
   'frame-oversized': { kind: 'bad-header', error: FrameTooLargeError },
   'frame-empty': { kind: 'bad-header', error: EmptyFrameError },
 };

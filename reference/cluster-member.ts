@@ -1,0 +1,120 @@
+/**
+ * Reference composition (NOT part of the published API): one raft server as
+ * a user of this library would assemble it. A MembershipServer listens on
+ * one port for both membership requests and raft streams, a TcpChanger
+ * joins and leaves through peers and dials their raft streams, and the
+ * reference RaftNode answers the requests through handleChangeRequests.
+ * Used by the end-to-end tests and the demo.
+ */
+import type { Duplex } from 'node:stream';
+import {
+  TcpChanger,
+  handleChangeRequests,
+  type MembershipServerOptions,
+  type ServerAddress,
+  type ServerID,
+  type TcpChangerOptions,
+} from '../src/index.js';
+import { MembershipServer } from '../src/index.js';
+import { RaftNode, type RaftLogger } from './raft/node.js';
+import { MemoryStorage } from './raft/storage.js';
+import type { StreamLayer } from './raft/stream-layer.js';
+
+/** Options of {@link ClusterMember.start}. */
+export interface ClusterMemberOptions {
+  readonly id: ServerID;
+  /** Port to listen on (0: a free one; a restart passes the old one). @default 0 */
+  readonly port?: number;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** Make this the first server of a new cluster. */
+  readonly bootstrap?: boolean;
+  /** Durable raft state; a restarted member gets its predecessor's. */
+  readonly storage?: MemoryStorage;
+  /** @default 150 */
+  readonly electionTimeoutMs?: number;
+  /** @default 30 */
+  readonly heartbeatMs?: number;
+  /** Passed to the MembershipServer and TcpChanger alike. */
+  readonly clusterName?: string;
+  readonly secret?: string;
+  /** Extra server options (limits, timeouts). */
+  readonly server?: Omit<MembershipServerOptions, 'clusterName' | 'secret'>;
+  /** Extra client options (back-off, redirects, a logger). */
+  readonly client?: Omit<TcpChangerOptions, 'address' | 'clusterName' | 'secret'>;
+  readonly raftLogger?: RaftLogger;
+}
+
+/** A running raft server: membership and raft on one port. */
+export class ClusterMember {
+  readonly id: ServerID;
+  readonly address: ServerAddress;
+  readonly server: MembershipServer;
+  readonly changer: TcpChanger;
+  readonly raft: RaftNode;
+  readonly storage: MemoryStorage;
+  readonly #handling: Promise<void>;
+  #closed: Promise<void> | undefined;
+
+  private constructor(options: ClusterMemberOptions, server: MembershipServer, address: ServerAddress) {
+    this.id = options.id;
+    this.address = address;
+    this.server = server;
+    this.storage = options.storage ?? new MemoryStorage();
+    this.changer = new TcpChanger({
+      ...options.client,
+      address,
+      ...(options.clusterName === undefined ? {} : { clusterName: options.clusterName }),
+      ...(options.secret === undefined ? {} : { secret: options.secret }),
+    });
+    // hashicorp/raft's StreamLayer, served by the membership port.
+    const layer: StreamLayer = {
+      dial: (target: string, timeoutMs: number): Promise<Duplex> => this.changer.dial(target, timeoutMs),
+      accept: (signal?: AbortSignal): Promise<Duplex> => server.accept(signal),
+    };
+    this.raft = new RaftNode({
+      id: options.id,
+      address,
+      layer,
+      storage: this.storage,
+      electionTimeoutMs: options.electionTimeoutMs ?? 150,
+      heartbeatMs: options.heartbeatMs ?? 30,
+      ...(options.raftLogger ? { logger: options.raftLogger } : {}),
+    });
+    if (options.bootstrap) this.raft.bootstrap();
+    this.raft.start();
+    this.#handling = handleChangeRequests(this.raft, server.requests);
+  }
+
+  /** Listens, starts raft and starts answering membership requests. */
+  static async start(options: ClusterMemberOptions): Promise<ClusterMember> {
+    const server = new MembershipServer({
+      ...options.server,
+      ...(options.clusterName === undefined ? {} : { clusterName: options.clusterName }),
+      ...(options.secret === undefined ? {} : { secret: options.secret }),
+    });
+    const address = await server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+    return new ClusterMember(options, server, address);
+  }
+
+  /** Asks the cluster, through any of `targets`, to let this server in. */
+  join(targets: ServerAddress | readonly ServerAddress[], timeoutMs: number): Promise<number | undefined> {
+    return this.changer.join(this.id, targets, timeoutMs);
+  }
+
+  /** Asks the cluster, through any of `targets`, to let this server go. */
+  leave(targets: ServerAddress | readonly ServerAddress[], timeoutMs: number): Promise<number | undefined> {
+    return this.changer.leave(this.id, targets, timeoutMs);
+  }
+
+  /** Stops everything: raft, the membership server, the client. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      this.raft.close();
+      this.changer.close();
+      await this.server.close();
+      await this.#handling;
+    })();
+    return this.#closed;
+  }
+}

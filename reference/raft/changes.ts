@@ -1,0 +1,109 @@
+/**
+ * Reference raft engine (not part of the published API): membership changes
+ * on the leader, one at a time (dissertation ch. 4, as hashicorp/raft does
+ * them).
+ */
+import { ChangeRejectedError, MembershipTimeoutError } from '../../src/membership/errors.js';
+import type { ConfigurationServer } from '../../src/membership/raft.js';
+import type { ServerAddress, ServerID } from '../../src/membership/types.js';
+import { isVoter, planChange, type Change, type Configuration } from './configuration.js';
+
+/** How many catch-up rounds a joining voter gets (§4.2.1). */
+export const MAX_CATCH_UP_ROUNDS = 10;
+
+/** What the change queue needs from its node. Deadlines are `performance.now()` values. */
+export interface ChangeHost {
+  readonly id: ServerID;
+  readonly electionTimeoutMs: number;
+  /**
+   * Waits until this node is leader, has committed an entry of its own term
+   * (its no-op) and has no uncommitted configuration; resolves to the term.
+   */
+  waitReady(deadline: number): Promise<number>;
+  latest(): Configuration;
+  lastIndex(): number;
+  commitIndex(): number;
+  /** Starts replicating to a server outside the configuration; `matchIndex` reads its progress. */
+  stage(term: number, id: ServerID, address: ServerAddress): { matchIndex(): number };
+  /** Ends `stage`; replication goes on if the server is now in the configuration. */
+  unstage(id: ServerID): void;
+  /** Resolves once `check()` holds; throws NotLeaderError once this node no longer leads in `term`. */
+  waitUntil(term: number, check: () => boolean, deadline: number, onTimeout: () => Error): Promise<void>;
+  /** Appends a configuration entry as leader of `term` (it takes effect at once); resolves to its index. */
+  appendConfiguration(term: number, servers: readonly ConfigurationServer[]): number;
+  /** Hands leadership to an up-to-date voter and steps down: called once this leader's removal has committed. */
+  handOff(term: number, deadline: number): Promise<void>;
+}
+
+/**
+ * Runs `addVoter`/`addNonvoter`/`removeServer` in arrival order: a change
+ * waits for the one before it to finish (commit or fail) rather than
+ * failing, and the time spent waiting counts against its own timeout.
+ */
+export class ChangeQueue {
+  readonly #host: ChangeHost;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(host: ChangeHost) {
+    this.#host = host;
+  }
+
+  /**
+   * Resolves to the index of the committed configuration that holds the
+   * change (the current one when nothing had to change).
+   */
+  run(change: Change, prevIndex: number, timeoutMs: number): Promise<number> {
+    const deadline = performance.now() + timeoutMs;
+    const task = this.#tail.then(() => this.#execute(change, prevIndex, deadline, timeoutMs));
+    this.#tail = task.catch(() => undefined);
+    return task;
+  }
+
+  async #execute(change: Change, prevIndex: number, deadline: number, timeoutMs: number): Promise<number> {
+    const host = this.#host;
+    const term = await host.waitReady(deadline);
+    const latest = host.latest();
+    if (prevIndex !== 0 && latest.index !== prevIndex) {
+      throw new ChangeRejectedError(`configuration changed since index ${prevIndex}: it is now at index ${latest.index}`);
+    }
+    const servers = planChange(latest, change);
+    if (!servers) return latest.index;
+    const joiningVoter =
+      change.op === 'add' && change.id !== host.id && servers.some((s) => s.id === change.id && s.role === 'voter') && !isVoter(latest, change.id);
+    let index: number;
+    try {
+      if (joiningVoter) await this.#catchUp(term, change.id, change.address, deadline, timeoutMs);
+      index = host.appendConfiguration(term, servers);
+    } finally {
+      if (joiningVoter) host.unstage(change.id);
+    }
+    const described = change.op === 'add' ? `adding ${change.id}` : `removing ${change.id}`;
+    await host.waitUntil(term, () => host.commitIndex() >= index, deadline, () => {
+      return new MembershipTimeoutError(`configuration entry ${index} (${described}) not committed within ${timeoutMs} ms; it may still commit`);
+    });
+    if (!isVoter(host.latest(), host.id)) await host.handOff(term, deadline);
+    return index;
+  }
+
+  /**
+   * Replicates to the joining server in rounds, each up to the log's end
+   * when it began, until a round takes less than an election timeout. Until
+   * then nothing is appended, so a dead or slow server never stalls the
+   * cluster: the change is refused instead.
+   */
+  async #catchUp(term: number, id: ServerID, address: ServerAddress, deadline: number, timeoutMs: number): Promise<void> {
+    const host = this.#host;
+    const progress = host.stage(term, id, address);
+    for (let round = 1; round <= MAX_CATCH_UP_ROUNDS; round += 1) {
+      const target = host.lastIndex();
+      const started = performance.now();
+      await host.waitUntil(term, () => progress.matchIndex() >= target, deadline, () => {
+        return new ChangeRejectedError(
+          `server ${id} at ${address} did not catch up with the log within ${timeoutMs} ms (round ${round}, at ${progress.matchIndex()} of ${target}); nothing was changed`,
+        );
+      });
+      if (performance.now() - started < host.electionTimeoutMs) return;
+    }
+    throw new ChangeRejectedError(`server ${id} at ${address} was still behind after ${MAX_CATCH_UP_ROUNDS} catch-up rounds; nothing was changed`);
+  }
+}

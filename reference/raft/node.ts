@@ -1,0 +1,500 @@
+/**
+ * Reference raft engine: NOT part of the published API of raft-membership.
+ * It exists so that the end-to-end tests and the demo run real raft servers
+ * over the library's transport. See ./README.md.
+ */
+import type { Duplex } from 'node:stream';
+import { parseAddress } from '../../src/membership/address.js';
+import { InvalidOptionError, MembershipTimeoutError, NotLeaderError, ShuttingDownError } from '../../src/membership/errors.js';
+import type { ConfigurationServer, Raft, RaftState } from '../../src/membership/raft.js';
+import type { ServerAddress, ServerID } from '../../src/membership/types.js';
+import { ChangeQueue, type ChangeHost } from './changes.js';
+import { EMPTY_CONFIGURATION, isVoter, quorumMatchIndex, type Configuration } from './configuration.js';
+import { serveStream } from './connection.js';
+import { collectVotes } from './election.js';
+import { Conditions } from './conditions.js';
+import { EntryKind, RaftLog, type LogEntry } from './log.js';
+import { RpcType, type RequestVoteResult, type RpcRequest, type RpcResponse } from './messages.js';
+import { handleAppendEntries, handleRequestVote, type FollowerContext } from './follower.js';
+import { resolveOptions, type RaftLogger, type RaftNodeOptions, type StateChange } from './options.js';
+import { PeerSet } from './peer-set.js';
+import type { RaftStorage } from './storage.js';
+import type { StreamLayer } from './stream-layer.js';
+
+export type { RaftLogger, RaftNodeOptions, StateChange } from './options.js';
+
+/**
+ * A raft server: leader election with pre-vote, log replication, and
+ * single-server membership changes. Implements the library's {@link Raft}.
+ */
+export class RaftNode implements Raft {
+  readonly id: ServerID;
+  readonly address: ServerAddress;
+  readonly electionTimeoutMs: number;
+  readonly heartbeatMs: number;
+  readonly #layer: StreamLayer;
+  readonly #storage: RaftStorage;
+  readonly #log: RaftLog;
+  readonly #logger: RaftLogger;
+  readonly #conditions = new Conditions();
+  readonly #changes: ChangeQueue;
+  readonly #peers: PeerSet;
+  readonly #inbound = new Set<Duplex>();
+  readonly #listeners = new Set<(change: StateChange) => void>();
+  readonly #follower: FollowerContext;
+  #state: RaftState = 'follower';
+  #leaderId: ServerID = '';
+  #leaderAddress: ServerAddress = '';
+  #lastLeaderContact = Number.NEGATIVE_INFINITY;
+  #commitIndex = 0;
+  #latest: Configuration = EMPTY_CONFIGURATION;
+  #committed: Configuration = EMPTY_CONFIGURATION;
+  /** The index of this leader's no-op; changes wait until it commits. */
+  #readyIndex = 0;
+  #handingOff = false;
+  #electionTimer: NodeJS.Timeout | undefined;
+  #quorumTimer: NodeJS.Timeout | undefined;
+  #started = false;
+  #closed = false;
+  /** Aborts the pending accept() on close. */
+  readonly #closing = new AbortController();
+  #lastEmitted = '';
+
+  constructor(options: RaftNodeOptions) {
+    const resolved = resolveOptions(options);
+    this.id = resolved.id;
+    this.address = resolved.address;
+    this.electionTimeoutMs = resolved.electionTimeoutMs;
+    this.heartbeatMs = resolved.heartbeatMs;
+    this.#layer = resolved.layer;
+    this.#storage = resolved.storage;
+    this.#log = new RaftLog(this.#storage);
+    this.#logger = resolved.logger;
+    this.#peers = new PeerSet({
+      id: this.id,
+      address: this.address,
+      layer: this.#layer,
+      log: this.#log,
+      electionTimeoutMs: this.electionTimeoutMs,
+      heartbeatMs: this.heartbeatMs,
+      commitIndex: () => this.#commitIndex,
+      isLeader: (term) => this.#isLeader(term),
+      onAppendResult: (term, result) => {
+        this.#observeTerm(result.term);
+        if (this.#isLeader(term)) this.#advanceCommit();
+        this.#conditions.notify();
+      },
+    });
+    this.#changes = new ChangeQueue(this.#changeHost());
+    this.#follower = this.#followerContext();
+  }
+
+  /** The current term (durable). */
+  get term(): number {
+    return this.#storage.currentTerm;
+  }
+
+  get commitIndex(): number {
+    return this.#commitIndex;
+  }
+
+  get lastIndex(): number {
+    return this.#log.lastIndex;
+  }
+
+  state(): RaftState {
+    return this.#state;
+  }
+
+  leader(): ServerAddress {
+    return this.#leaderAddress;
+  }
+
+  /** The latest configuration, committed or not: the one in force. */
+  configuration(): ConfigurationServer[] {
+    return [...this.#latest.servers];
+  }
+
+  /** The index of the latest configuration's entry (0: none). */
+  get configurationIndex(): number {
+    return this.#latest.index;
+  }
+
+  /** The latest committed configuration as this server knows it. */
+  committedConfiguration(): ConfigurationServer[] {
+    return [...this.#committed.servers];
+  }
+
+  /** Calls `listener` on every change of state, term or known leader; returns the unsubscribe function. */
+  onStateChange(listener: (change: StateChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Makes this server the first of a new cluster: a configuration with
+   * itself as the only voter, at index 1 of term 1. Only on an empty
+   * storage, before `start()`.
+   */
+  bootstrap(): void {
+    if (this.#started || this.#storage.currentTerm !== 0 || this.#log.lastIndex !== 0) {
+      throw new InvalidOptionError('bootstrap needs a fresh storage and a node that was not started');
+    }
+    this.#storage.currentTerm = 1;
+    this.#log.append({ index: 1, term: 1, kind: EntryKind.Configuration, servers: [{ id: this.id, address: this.address, role: 'voter' }] });
+    this.#latest = this.#log.configurationAt(1);
+  }
+
+  /** Starts accepting streams and, if this server is a voter, its election timer. */
+  start(): void {
+    if (this.#closed || this.#started) throw new InvalidOptionError('a RaftNode starts once, before close()');
+    this.#started = true;
+    this.#latest = this.#log.configurationAt(this.#log.lastIndex);
+    this.#syncPeers();
+    void this.#acceptLoop();
+    this.#resetElectionTimer();
+    this.#emit();
+  }
+
+  /** Stops timers, destroys streams, rejects waiting calls with ShuttingDownError. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closing.abort();
+    this.#state = 'shutdown';
+    clearTimeout(this.#electionTimer);
+    clearInterval(this.#quorumTimer);
+    this.#peers.closeAll();
+    for (const stream of this.#inbound) stream.destroy();
+    this.#inbound.clear();
+    this.#conditions.notify();
+    this.#emit();
+  }
+
+  /** Appends `command` as leader; resolves to its index once committed. */
+  async apply(command: unknown, timeoutMs: number): Promise<number> {
+    const term = this.#assertLeader();
+    const index = this.#appendAsLeader({ kind: EntryKind.Command, command });
+    await this.#waitUntil(term, () => this.#commitIndex >= index, performance.now() + timeoutMs, () => {
+      return new MembershipTimeoutError(`entry ${index} not committed within ${timeoutMs} ms; it may still commit`);
+    });
+    return index;
+  }
+
+  addVoter(id: ServerID, address: ServerAddress, prevIndex: number, timeoutMs: number): Promise<number> {
+    return this.#change({ op: 'add', id, address, role: 'voter' }, prevIndex, timeoutMs);
+  }
+
+  addNonvoter(id: ServerID, address: ServerAddress, prevIndex: number, timeoutMs: number): Promise<number> {
+    return this.#change({ op: 'add', id, address, role: 'nonvoter' }, prevIndex, timeoutMs);
+  }
+
+  /** Removes `id`. When `id` is this leader, it commits the removal, hands leadership to a voter, then steps down. */
+  removeServer(id: ServerID, prevIndex: number, timeoutMs: number): Promise<number> {
+    return this.#change({ op: 'remove', id }, prevIndex, timeoutMs);
+  }
+
+  async #change(...args: Parameters<ChangeQueue['run']>): Promise<number> {
+    const [change] = args;
+    if (change.op === 'add') parseAddress(change.address);
+    this.#assertLeader();
+    return this.#changes.run(...args);
+  }
+
+  // ---- state transitions -------------------------------------------------
+
+  #assertLeader(): number {
+    if (this.#closed) throw new ShuttingDownError('raft node is closed');
+    if (this.#state !== 'leader' || this.#handingOff) throw new NotLeaderError();
+    return this.term;
+  }
+
+  #isLeader(term: number): boolean {
+    return !this.#closed && this.#state === 'leader' && this.term === term;
+  }
+
+  #setTerm(term: number): void {
+    this.#storage.currentTerm = term;
+    this.#storage.votedFor = null;
+  }
+
+  /** Adopts a higher term seen in any message, as a follower. */
+  #observeTerm(term: number): void {
+    if (term <= this.term || this.#closed) return;
+    this.#setTerm(term);
+    this.#leaderId = '';
+    this.#leaderAddress = '';
+    this.#becomeFollower();
+  }
+
+  #becomeFollower(): void {
+    if (this.#state === 'leader') {
+      this.#peers.stopReplication();
+      clearInterval(this.#quorumTimer);
+      this.#leaderId = '';
+      this.#leaderAddress = '';
+    }
+    this.#state = 'follower';
+    this.#resetElectionTimer();
+    this.#emit();
+    this.#conditions.notify();
+  }
+
+  #becomeLeader(): void {
+    this.#state = 'leader';
+    this.#leaderId = this.id;
+    this.#leaderAddress = this.address;
+    clearTimeout(this.#electionTimer);
+    this.#peers.startReplication(this.term);
+    this.#readyIndex = this.#appendAsLeader({ kind: EntryKind.Noop });
+    this.#quorumTimer = setInterval(() => this.#checkQuorum(), this.electionTimeoutMs);
+    this.#logger('info', `${this.id} is leader of term ${this.term}`);
+    this.#emit();
+  }
+
+  /** A leader that has not heard from a majority for an election timeout steps down (check-quorum). */
+  #checkQuorum(): void {
+    if (this.#state === 'leader' && !this.#handingOff && isVoter(this.#latest, this.id) && !this.#peers.heardFromQuorum(this.#latest)) {
+      this.#logger('warn', `${this.id} lost contact with a majority; stepping down`);
+      this.#becomeFollower();
+    }
+  }
+
+  #resetElectionTimer(): void {
+    clearTimeout(this.#electionTimer);
+    this.#electionTimer = undefined;
+    // Non-voters and servers removed from the configuration never campaign.
+    if (this.#closed || !this.#started || this.#state === 'leader' || !isVoter(this.#latest, this.id)) return;
+    const timeout = this.electionTimeoutMs * (1 + Math.random());
+    this.#electionTimer = setTimeout(() => void this.#campaign(false), timeout);
+  }
+
+  #heardFromLeaderRecently(): boolean {
+    if (this.#state === 'leader') return true;
+    return this.#leaderId !== '' && performance.now() - this.#lastLeaderContact < this.electionTimeoutMs;
+  }
+
+  /**
+   * Pre-vote first (unless a leader asked us to take over): nobody's term
+   * moves unless a majority would vote for us, so a server cut off or
+   * removed from the cluster cannot disrupt it.
+   */
+  async #campaign(transfer: boolean): Promise<void> {
+    if (this.#closed || this.#state === 'leader' || !isVoter(this.#latest, this.id)) return;
+    if (!transfer) {
+      const term = this.term;
+      const contact = this.#lastLeaderContact;
+      this.#resetElectionTimer();
+      const wouldWin = await collectVotes(this.#latest, this.id, (id) => this.#askVote(id, term + 1, true, false), (r) => this.#observeTerm(r.term));
+      if (!wouldWin || this.term !== term || this.#lastLeaderContact !== contact) return;
+    }
+    if (this.#closed || this.state() === 'leader') return;
+    this.#setTerm(this.term + 1);
+    this.#storage.votedFor = this.id;
+    this.#state = 'candidate';
+    this.#leaderId = '';
+    this.#leaderAddress = '';
+    this.#resetElectionTimer();
+    this.#emit();
+    const term = this.term;
+    const won = await collectVotes(this.#latest, this.id, (id) => this.#askVote(id, term, false, transfer), (r) => this.#observeTerm(r.term));
+    if (won && this.#state === 'candidate' && this.term === term && !this.#closed) this.#becomeLeader();
+  }
+
+  #askVote(id: ServerID, term: number, preVote: boolean, leadershipTransfer: boolean): Promise<RequestVoteResult> {
+    const peer = this.#peers.get(id);
+    if (!peer) return Promise.reject(new Error(`no peer ${id}`));
+    const { lastIndex: lastLogIndex, lastTerm: lastLogTerm } = this.#log;
+    return peer.client.request(
+      { type: RpcType.RequestVote, term, candidateId: this.id, lastLogIndex, lastLogTerm, preVote, leadershipTransfer },
+      this.electionTimeoutMs,
+    );
+  }
+
+  // ---- log, commit, configuration ----------------------------------------
+
+  #appendAsLeader(entry: Omit<LogEntry, 'index' | 'term'>): number {
+    const index = this.#log.lastIndex + 1;
+    this.#log.append({ ...entry, index, term: this.term });
+    if (entry.servers) this.#configurationChanged();
+    this.#peers.kick();
+    this.#advanceCommit();
+    return index;
+  }
+
+  #advanceCommit(): void {
+    if (this.#state !== 'leader') return;
+    const match = quorumMatchIndex(this.#latest, (id) => this.#peers.matchIndex(id));
+    // §5.4.2: only an entry of the leader's own term commits by counting.
+    if (match > this.#commitIndex && this.#log.termAt(match) === this.term) {
+      this.#setCommitIndex(match);
+      this.#peers.kick();
+    }
+  }
+
+  #setCommitIndex(index: number): void {
+    this.#commitIndex = index;
+    const committed = this.#latest.index <= index ? this.#latest : this.#log.configurationAt(index);
+    if (committed !== this.#committed) {
+      this.#committed = committed;
+      this.#syncPeers();
+    }
+    this.#conditions.notify();
+  }
+
+  /** The latest configuration is the last one in the log; it is in force from the moment it is appended. */
+  #configurationChanged(): void {
+    this.#latest = this.#log.configurationAt(this.#log.lastIndex);
+    this.#syncPeers();
+    this.#resetElectionTimer();
+  }
+
+  #syncPeers(): void {
+    if (!this.#closed) this.#peers.sync(this.#latest, this.#committed);
+  }
+
+  #waitUntil(term: number, check: () => boolean, deadline: number, onTimeout: () => Error): Promise<void> {
+    return this.#conditions.wait(
+      () => {
+        if (this.#closed) throw new ShuttingDownError('raft node closed');
+        if (check()) return true;
+        if (!this.#isLeader(term)) throw new NotLeaderError('leadership lost before the entry committed');
+        return undefined;
+      },
+      deadline - performance.now(),
+      onTimeout,
+    ).then(() => undefined);
+  }
+
+  // ---- streams and RPCs ---------------------------------------------------
+
+  async #acceptLoop(): Promise<void> {
+    while (!this.#closed) {
+      let stream: Duplex;
+      try {
+        stream = await this.#layer.accept(this.#closing.signal);
+      } catch {
+        return; // closed, here or by the layer's owner
+      }
+      if (this.#closed) {
+        stream.destroy();
+        return;
+      }
+      this.#inbound.add(stream);
+      stream.once('close', () => this.#inbound.delete(stream));
+      serveStream(
+        stream,
+        (request) => this.#handle(request),
+        (error) => this.#logger('warn', `${this.id}: closing a stream: ${error.message}`),
+      );
+    }
+  }
+
+  #handle(request: RpcRequest): RpcResponse {
+    if (this.#closed) throw new ShuttingDownError('raft node closed');
+    switch (request.type) {
+      case RpcType.AppendEntries:
+        return handleAppendEntries(this.#follower, request);
+      case RpcType.RequestVote:
+        return handleRequestVote(this.#follower, request);
+      case RpcType.TimeoutNow: {
+        this.#observeTerm(request.term);
+        const answer = { type: RpcType.TimeoutNowResult, term: this.term } as const;
+        if (request.term === this.term && this.#state !== 'leader') void this.#campaign(true);
+        return answer;
+      }
+    }
+  }
+
+  /**
+   * Once its own removal has committed, a leader passes leadership to the
+   * most up-to-date voter with TimeoutNow (dissertation §3.10) and steps
+   * down, so the cluster is not leaderless for an election timeout.
+   */
+  async #handOff(term: number, deadline: number): Promise<void> {
+    this.#handingOff = true;
+    try {
+      const target = this.#peers.transferTarget(this.#latest);
+      if (target) {
+        const wait = Math.min(deadline - performance.now(), this.electionTimeoutMs);
+        await this.#waitUntil(term, () => target.matchIndex >= this.#log.lastIndex, performance.now() + wait, () => new Error('target lagging'));
+        await target.client.request({ type: RpcType.TimeoutNow, term, leaderId: this.id }, this.electionTimeoutMs);
+        this.#logger('info', `${this.id} handed leadership to ${target.id}`);
+      }
+    } catch (error) {
+      // The others elect a leader by themselves after an election timeout.
+      this.#logger('warn', `${this.id}: leadership hand-off failed: ${(error as Error).message}`);
+    } finally {
+      this.#handingOff = false;
+    }
+    if (this.#isLeader(term)) this.#becomeFollower();
+  }
+
+  #emit(): void {
+    const change: StateChange = { id: this.id, state: this.#state, term: this.term, leaderId: this.#leaderId, leader: this.#leaderAddress };
+    const key = `${change.state}|${change.term}|${change.leaderId}`;
+    if (key === this.#lastEmitted) return;
+    this.#lastEmitted = key;
+    for (const listener of [...this.#listeners]) listener(change);
+  }
+
+  // ---- the views that the helpers get of this node -------------------------
+
+  #followerContext(): FollowerContext {
+    return {
+      log: this.#log,
+      storage: this.#storage,
+      commitIndex: () => this.#commitIndex,
+      latest: () => this.#latest,
+      heardFromLeaderRecently: () => this.#heardFromLeaderRecently(),
+      observeTerm: (term) => this.#observeTerm(term),
+      followLeader: (leaderId, leaderAddress) => {
+        this.#lastLeaderContact = performance.now();
+        const changed = this.#leaderId !== leaderId;
+        this.#leaderId = leaderId;
+        this.#leaderAddress = leaderAddress;
+        if (this.#state !== 'follower') this.#becomeFollower();
+        else this.#resetElectionTimer();
+        if (changed) this.#emit();
+      },
+      setCommitIndex: (index) => this.#setCommitIndex(index),
+      configurationChanged: () => this.#configurationChanged(),
+      resetElectionTimer: () => this.#resetElectionTimer(),
+    };
+  }
+
+  #changeHost(): ChangeHost {
+    return {
+      id: this.id,
+      electionTimeoutMs: this.electionTimeoutMs,
+      waitReady: async (deadline) => {
+        const term = this.#assertLeader();
+        await this.#waitUntil(
+          term,
+          () => this.#commitIndex >= this.#readyIndex && this.#commitIndex >= this.#latest.index,
+          deadline,
+          () => new MembershipTimeoutError('timed out waiting for the previous configuration change to commit'),
+        );
+        return this.#assertLeader();
+      },
+      latest: () => this.#latest,
+      lastIndex: () => this.#log.lastIndex,
+      commitIndex: () => this.#commitIndex,
+      stage: (_term, id, address) => {
+        this.#peers.stage(id, address);
+        this.#syncPeers();
+        return { matchIndex: () => this.#peers.get(id)?.matchIndex ?? 0 };
+      },
+      unstage: (id) => {
+        this.#peers.unstage(id);
+        this.#syncPeers();
+      },
+      waitUntil: (term, check, deadline, onTimeout) => this.#waitUntil(term, check, deadline, onTimeout),
+      appendConfiguration: (term, servers) => {
+        if (this.#assertLeader() !== term) throw new NotLeaderError();
+        return this.#appendAsLeader({ kind: EntryKind.Configuration, servers });
+      },
+      handOff: (term, deadline) => this.#handOff(term, deadline),
+    };
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Reference raft engine (not part of the published API): the set of peers a
+ * node talks to, and the leader's view across them.
+ */
+import type { ServerAddress, ServerID } from '../../src/membership/types.js';
+import { isQuorum, isVoter, type Configuration } from './configuration.js';
+import { RpcClient } from './connection.js';
+import type { RaftLog } from './log.js';
+import { RpcType, type AppendEntriesRequest, type AppendEntriesResult } from './messages.js';
+import { Peer, type PeerHost } from './peer.js';
+import type { StreamLayer } from './stream-layer.js';
+
+/** The most entries one AppendEntries carries. */
+const MAX_BATCH = 256;
+
+/** What the peers need from their node. */
+export interface PeerSetContext {
+  readonly id: ServerID;
+  readonly address: ServerAddress;
+  readonly layer: StreamLayer;
+  readonly log: RaftLog;
+  readonly electionTimeoutMs: number;
+  readonly heartbeatMs: number;
+  commitIndex(): number;
+  isLeader(term: number): boolean;
+  onAppendResult(term: number, result: AppendEntriesResult): void;
+}
+
+/**
+ * One {@link Peer} per other server of the latest or committed
+ * configuration, plus servers being caught up before they join.
+ */
+export class PeerSet {
+  readonly #ctx: PeerSetContext;
+  readonly #peers = new Map<ServerID, Peer>();
+  /** Servers being caught up, outside any configuration. */
+  readonly #staged = new Map<ServerID, ServerAddress>();
+  readonly #host: PeerHost;
+  /** The term this node leads in, 0 when it does not. */
+  #leaderTerm = 0;
+
+  constructor(ctx: PeerSetContext) {
+    this.#ctx = ctx;
+    this.#host = {
+      heartbeatMs: ctx.heartbeatMs,
+      rpcTimeoutMs: ctx.electionTimeoutMs,
+      isLeader: (term) => ctx.isLeader(term),
+      lastIndex: () => ctx.log.lastIndex,
+      appendRequest: (peer, term) => this.#appendRequest(peer, term),
+      onAppendResult: (_peer, term, result) => ctx.onAppendResult(term, result),
+    };
+  }
+
+  get(id: ServerID): Peer | undefined {
+    return this.#peers.get(id);
+  }
+
+  /** The peer's match index; the leader's own log end for itself. */
+  matchIndex(id: ServerID): number {
+    return id === this.#ctx.id ? this.#ctx.log.lastIndex : (this.#peers.get(id)?.matchIndex ?? 0);
+  }
+
+  /** Adds and removes peers to fit the configurations; a changed address gets a new connection. */
+  sync(latest: Configuration, committed: Configuration): void {
+    const wanted = new Map<ServerID, ServerAddress>();
+    for (const server of [...committed.servers, ...latest.servers]) wanted.set(server.id, server.address);
+    for (const [id, address] of this.#staged) wanted.set(id, address);
+    wanted.delete(this.#ctx.id);
+    for (const [id, peer] of this.#peers) {
+      if (wanted.get(id) === peer.address) continue;
+      peer.close();
+      this.#peers.delete(id);
+    }
+    for (const [id, address] of wanted) {
+      if (this.#peers.has(id)) continue;
+      const peer = new Peer(id, address, new RpcClient(address, this.#ctx.layer, this.#ctx.electionTimeoutMs), this.#host);
+      this.#peers.set(id, peer);
+      if (this.#leaderTerm) peer.startReplication(this.#leaderTerm);
+    }
+  }
+
+  /** Replicates to `id` at `address` even though it is in no configuration (catch-up). */
+  stage(id: ServerID, address: ServerAddress): void {
+    this.#staged.set(id, address);
+  }
+
+  unstage(id: ServerID): void {
+    this.#staged.delete(id);
+  }
+
+  startReplication(term: number): void {
+    this.#leaderTerm = term;
+    for (const peer of this.#peers.values()) peer.startReplication(term);
+  }
+
+  stopReplication(): void {
+    this.#leaderTerm = 0;
+    for (const peer of this.#peers.values()) peer.stopReplication();
+  }
+
+  /** Ends every heartbeat wait: there is something new to send. */
+  kick(): void {
+    for (const peer of this.#peers.values()) peer.kick();
+  }
+
+  closeAll(): void {
+    this.#leaderTerm = 0;
+    for (const peer of this.#peers.values()) peer.close();
+    this.#peers.clear();
+  }
+
+  /** True when the leader (counted if a voter) and the peers that answered within an election timeout make a majority. */
+  heardFromQuorum(config: Configuration): boolean {
+    const since = performance.now() - this.#ctx.electionTimeoutMs;
+    const heard = new Set<ServerID>([this.#ctx.id]);
+    for (const peer of this.#peers.values()) if (peer.lastContact >= since) heard.add(peer.id);
+    return isQuorum(config, heard);
+  }
+
+  /** The voter of `config` with the most of the log: where leadership goes on hand-off. */
+  transferTarget(config: Configuration): Peer | undefined {
+    const voters = [...this.#peers.values()].filter((peer) => isVoter(config, peer.id));
+    return voters.sort((a, b) => b.matchIndex - a.matchIndex)[0];
+  }
+
+  #appendRequest(peer: Peer, term: number): AppendEntriesRequest {
+    const { log } = this.#ctx;
+    const prevLogIndex = Math.min(peer.nextIndex - 1, log.lastIndex);
+    return {
+      type: RpcType.AppendEntries,
+      term,
+      leaderId: this.#ctx.id,
+      leaderAddress: this.#ctx.address,
+      prevLogIndex,
+      prevLogTerm: log.termAt(prevLogIndex) ?? 0,
+      entries: log.slice(prevLogIndex + 1, MAX_BATCH),
+      leaderCommit: this.#ctx.commitIndex(),
+    };
+  }
+}

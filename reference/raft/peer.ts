@@ -1,0 +1,117 @@
+/**
+ * Reference raft engine (not part of the published API): one other server,
+ * its connection, and the leader's replication to it.
+ */
+import type { ServerAddress, ServerID } from '../../src/membership/types.js';
+import type { RpcClient } from './connection.js';
+import type { AppendEntriesRequest, AppendEntriesResult } from './messages.js';
+
+/** What a peer's replication loop needs from its node. */
+export interface PeerHost {
+  readonly heartbeatMs: number;
+  readonly rpcTimeoutMs: number;
+  /** True while the node is leader in `term`. */
+  isLeader(term: number): boolean;
+  lastIndex(): number;
+  /** The AppendEntries that sends `peer` what follows `peer.nextIndex - 1`. */
+  appendRequest(peer: Peer, term: number): AppendEntriesRequest;
+  /** Called after each answer: the node steps down on a higher term, or advances its commit index. */
+  onAppendResult(peer: Peer, term: number, result: AppendEntriesResult): void;
+}
+
+/**
+ * Another server of the cluster. Every node keeps one per server it may
+ * talk to (for votes); while leader, it also runs a replication loop per
+ * peer: one AppendEntries in flight, the next at once while the peer lags,
+ * otherwise a heartbeat every `heartbeatMs`.
+ */
+export class Peer {
+  /** The next index to send (leader only). */
+  nextIndex = 1;
+  /** The highest index known to be stored on the peer (leader only). */
+  matchIndex = 0;
+  /** `performance.now()` of the last answer to an AppendEntries. */
+  lastContact = 0;
+  readonly #host: PeerHost;
+  #term = 0;
+  #wake: (() => void) | undefined;
+
+  constructor(
+    readonly id: ServerID,
+    readonly address: ServerAddress,
+    readonly client: RpcClient,
+    host: PeerHost,
+  ) {
+    this.#host = host;
+  }
+
+  /** Starts replicating as leader of `term`, probing from the end of the leader's log. */
+  startReplication(term: number): void {
+    this.stopReplication();
+    this.#term = term;
+    this.nextIndex = this.#host.lastIndex() + 1;
+    this.matchIndex = 0;
+    this.lastContact = performance.now();
+    void this.#replicate(term);
+  }
+
+  /** Ends the loop; what is in flight is ignored when it returns. */
+  stopReplication(): void {
+    this.#term = 0;
+    this.#wake?.();
+  }
+
+  /** New entries to send: end the heartbeat wait now. */
+  kick(): void {
+    this.#wake?.();
+  }
+
+  /** Stops replicating and destroys the connection. */
+  close(): void {
+    this.stopReplication();
+    this.client.close();
+  }
+
+  #active(term: number): boolean {
+    return this.#term === term && this.#host.isLeader(term);
+  }
+
+  async #replicate(term: number): Promise<void> {
+    const host = this.#host;
+    while (this.#active(term)) {
+      const request = host.appendRequest(this, term);
+      let result: AppendEntriesResult;
+      try {
+        result = await this.client.request(request, host.rpcTimeoutMs);
+      } catch {
+        // Unreachable or broken: retry at the heartbeat pace, never spin.
+        await this.#sleep(host.heartbeatMs);
+        continue;
+      }
+      if (!this.#active(term)) return;
+      if (result.term === term) {
+        this.lastContact = performance.now();
+        if (result.success) {
+          this.matchIndex = Math.max(this.matchIndex, request.prevLogIndex + request.entries.length);
+          this.nextIndex = this.matchIndex + 1;
+        } else {
+          this.nextIndex = Math.max(1, Math.min(this.nextIndex - 1, result.nextIndexHint));
+        }
+      }
+      host.onAppendResult(this, term, result);
+      if (result.term === term && (!result.success || this.nextIndex <= host.lastIndex())) continue;
+      await this.#sleep(host.heartbeatMs);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.#wake?.(), ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+    });
+  }
+}

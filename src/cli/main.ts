@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+/**
+ * The `raft-membership` command: join, leave, members and ping against a
+ * running cluster, with the library's own client. Exit codes: 0 success,
+ * 1 refused, 2 timeout, 3 other failure, 64 bad usage.
+ */
+import { readFileSync } from 'node:fs';
+import { join, leave } from './change.js';
+import { ExitCode, UsageError, fail } from './common.js';
+import { members } from './members.js';
+import { ping } from './ping.js';
+
+const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = { join, leave, members, ping };
+
+export const mainHelp = `Usage: raft-membership <command> [options]
+
+Join and leave a raft cluster whose servers run raft-membership, read its
+configuration, or check that a server answers.
+
+Commands:
+  join      add a server to the cluster (as a voter or a non-voter)
+  leave     remove a server from the cluster
+  members   print the cluster's configuration as the leader knows it
+  ping      check that servers speak the protocol, and how fast they answer
+  help CMD  the options of a command (also: raft-membership CMD --help)
+
+Exit codes:
+  0   success
+  1   refused: the cluster or server said no (change rejected, unsupported role or
+      request, wrong cluster name, secret or TLS, connection refused)
+  2   timeout: no answer within --timeout; a join or leave may still commit,
+      and running it again is safe
+  3   any other failure
+  64  bad usage: unknown command or option, missing or invalid value
+
+Examples:
+  raft-membership join --id n4 --address 10.0.0.4:7000 --target 10.0.0.1:7000,10.0.0.2:7000
+  raft-membership leave --id n4 --target 10.0.0.1:7000 --timeout 30s
+  raft-membership members --target 10.0.0.1:7000 --json
+  raft-membership ping --target 10.0.0.1:7000 --cluster prod --tls-ca ca.pem`;
+
+/** Runs the command line `args` (without `node` and the script); resolves to the exit code. */
+export async function main(args: readonly string[]): Promise<number> {
+  const [command, ...rest] = args;
+  const json = args.includes('--json');
+  try {
+    if (command === undefined || command === '--help' || command === '-h') {
+      process.stdout.write(`${mainHelp}\n`);
+      return command === undefined ? ExitCode.Usage : ExitCode.Success;
+    }
+    if (command === '--version' || command === '-v') {
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+      process.stdout.write(`${pkg.version}\n`);
+      return ExitCode.Success;
+    }
+    if (command === 'help') {
+      const topic = rest[0];
+      return topic === undefined ? main(['--help']) : main([topic, '--help']);
+    }
+    const run = COMMANDS[command];
+    if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    return await run(rest);
+  } catch (err) {
+    return fail(command !== undefined && command in COMMANDS ? command : undefined, err, json);
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,45 @@
+import { MembershipTimeoutError, NotLeaderError, UnsupportedRequestError } from './errors.js';
+import { translate } from './handle-change-requests.js';
+import type { ConfigurationServer, Raft, RaftConfiguration } from './raft.js';
+
+/** The part of a {@link Raft} that answers `members` requests. */
+export type ConfigurationSource = Pick<Raft, 'state' | 'leader' | 'configuration'>;
+
+/** A cluster's configuration as a leader reported it. */
+export interface ClusterConfiguration {
+  /** The log index of this configuration, when the raft reports one. */
+  readonly index?: number;
+  /** Every server of the configuration, voters and non-voters. */
+  readonly members: readonly ConfigurationServer[];
+}
+
+/**
+ * The configuration as the leader knows it. Like a change, it is answered
+ * by the leader only: elsewhere it fails with `DifferentLeaderError` (or
+ * `UnknownLeaderError` during an election), so that a client reads the
+ * configuration that the next change will start from. Fails with
+ * `UnsupportedRequestError` when `raft` has no `configuration()`, and with
+ * `MembershipTimeoutError` when it does not answer within `timeoutMs`.
+ */
+export async function readConfiguration(raft: ConfigurationSource, timeoutMs: number): Promise<ClusterConfiguration> {
+  if (!raft.configuration) throw new UnsupportedRequestError('this server\'s raft does not report its configuration');
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    if (raft.state() !== 'leader') throw new NotLeaderError();
+    const answer = await Promise.race([
+      raft.configuration(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new MembershipTimeoutError(`configuration not read within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return isRaftConfiguration(answer) ? { index: answer.index, members: answer.servers } : { members: answer };
+  } catch (caught) {
+    throw translate(raft, caught);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function isRaftConfiguration(answer: readonly ConfigurationServer[] | RaftConfiguration): answer is RaftConfiguration {
+  return !Array.isArray(answer);
+}

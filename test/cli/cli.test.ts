@@ -1,0 +1,183 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ChangeRejectedError } from '../../src/index.js';
+import { useCleanup } from '../support/cleanup.js';
+import { FakeRaft } from '../support/fake-raft.js';
+import { serve } from '../support/membership-fixture.js';
+
+// These tests run the command as a user does: built, in its own process.
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+const use = useCleanup();
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function cluster(raft = new FakeRaft({ nonvoters: true })) {
+  const served = use(await serve({}, raft), (c) => c.close());
+  served.server.serveConfiguration(raft);
+  return served;
+}
+
+beforeAll(() => {
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
+}, 120_000);
+
+describe('raft-membership (the built command)', () => {
+  it('joins and leaves, saying so in words', async () => {
+    const { address, raft } = await cluster();
+    const joined = await run('join', '--id', 'n2', '--address', '127.0.0.1:7002', '--target', address, '--role', 'nonvoter');
+    expect(joined).toMatchObject({ code: 0, stderr: '' });
+    expect(joined.stdout).toBe('joined: n2 at 127.0.0.1:7002 is a nonvoter of the cluster (configuration index 2)\n');
+    expect(raft.servers.get('n2')).toEqual({ id: 'n2', address: '127.0.0.1:7002', role: 'nonvoter' });
+
+    const left = await run('leave', '--id', 'n2', '--target', `127.0.0.1:1,${address}`);
+    expect(left).toMatchObject({ code: 0, stdout: 'left: n2 is no longer in the cluster (configuration index 3)\n' });
+    expect(raft.servers.has('n2')).toBe(false);
+  });
+
+  it('prints one JSON object with --json', async () => {
+    const { address } = await cluster();
+    const joined = await run('join', '--id', 'n2', '--address', '127.0.0.1:7002', '--target', address, '--json');
+    expect(joined.code).toBe(0);
+    expect(JSON.parse(joined.stdout)).toEqual({ ok: true, command: 'join', id: 'n2', address: '127.0.0.1:7002', role: 'voter', index: 2 });
+  });
+
+  it('exits 1 when the cluster refuses, with its reason', async () => {
+    const raft = new FakeRaft();
+    raft.failNext = new ChangeRejectedError('address 127.0.0.1:7002 belongs to n1');
+    const { address } = await cluster(raft);
+    const refused = await run('join', '--id', 'n2', '--address', '127.0.0.1:7002', '--target', address);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toBe('raft-membership join: refused: address 127.0.0.1:7002 belongs to n1\n');
+
+    raft.failNext = new ChangeRejectedError('no');
+    const json = await run('join', '--id', 'n2', '--address', '127.0.0.1:7002', '--target', address, '--json');
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, command: 'join', exitCode: 1, error: { code: 'ERR_CHANGE_REJECTED', message: 'no' } });
+  });
+
+  it('exits 1 for a wrong cluster name, and for a non-voter join to a raft without non-voters', async () => {
+    const { address } = await cluster(new FakeRaft());
+    const wrong = await run('leave', '--id', 'n2', '--target', address, '--cluster', 'other');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/refused: peer refused the connection: wrong_cluster/);
+    const role = await run('join', '--id', 'n2', '--address', '127.0.0.1:7002', '--target', address, '--role', 'nonvoter');
+    expect(role.code).toBe(1);
+    expect(role.stderr).toMatch(/cannot add a server as nonvoter/);
+  });
+
+  it('exits 2 when no answer comes in time', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket.on('error', () => undefined)));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    use(silent, (s) => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => s.close(resolve));
+    });
+    const { port } = silent.address() as { port: number };
+    const started = Date.now();
+    const result = await run('leave', '--id', 'n2', '--target', `127.0.0.1:${port}`, '--timeout', '300ms');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^raft-membership leave: timed out: leave of n2 did not complete within 300 ms/);
+    expect(result.stderr).toMatch(/running the same command again is safe/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const json = await run('members', '--target', `127.0.0.1:${port}`, '--timeout', '0.2', '--json');
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, command: 'members', exitCode: 2, error: { code: 'ERR_MEMBERSHIP_TIMEOUT' } });
+  });
+
+  it.each([
+    ['no command', [], /^Usage: raft-membership <command>/, 'stdout'],
+    ['an unknown command', ['frob'], /unknown command "frob"/, 'stderr'],
+    ['a missing --id', ['join', '--address', '127.0.0.1:1', '--target', '127.0.0.1:2'], /bad usage: --id is required\n {2}see: raft-membership join --help/, 'stderr'],
+    ['a bad address', ['join', '--id', 'a', '--address', 'nope', '--target', '127.0.0.1:2'], /--address: invalid server address "nope"/, 'stderr'],
+    ['a bad target', ['members', '--target', '127.0.0.1:2,x'], /--target: invalid server address "x"/, 'stderr'],
+    ['an unknown option', ['ping', '--target', '127.0.0.1:2', '--colour'], /Unknown option '--colour'/, 'stderr'],
+    ['a bad timeout', ['ping', '--target', '127.0.0.1:2', '--timeout', 'soon'], /--timeout must be a duration/, 'stderr'],
+    ['a bad role', ['join', '--id', 'a', '--address', '127.0.0.1:1', '--target', '127.0.0.1:2', '--role', 'boss'], /--role must be voter or nonvoter/, 'stderr'],
+    ['a cert without a key', ['leave', '--id', 'a', '--target', '127.0.0.1:2', '--tls-cert', 'c.pem'], /--tls-cert and --tls-key go together/, 'stderr'],
+    ['a missing secret file', ['leave', '--id', 'a', '--target', '127.0.0.1:2', '--secret-file', '/nonexistent/secret'], /cannot read \/nonexistent\/secret: ENOENT/, 'stderr'],
+  ])('exits 64 for %s', async (_name, args, message, stream) => {
+    const result = await run(...args);
+    expect(result.code).toBe(64);
+    expect(result[stream as 'stdout' | 'stderr']).toMatch(message);
+  });
+
+  it('reports bad usage as JSON with --json', async () => {
+    const result = await run('leave', '--target', '127.0.0.1:2', '--json');
+    expect(result.code).toBe(64);
+    expect(JSON.parse(result.stdout)).toEqual({ ok: false, command: 'leave', exitCode: 64, error: { name: 'UsageError', code: 'ERR_USAGE', message: '--id is required' } });
+  });
+
+  it('pings: protocol version, channel and round trip', async () => {
+    const { address } = await cluster();
+    const result = await run('ping', '--target', address);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^${address}: protocol version 1, membership channel accepted in [\\d.]+ ms; round trip [\\d.]+ ms \\(the leader answered\\)\\n$`));
+    const json = await run('ping', '--target', address, '--json');
+    expect(JSON.parse(json.stdout)).toEqual({
+      ok: true,
+      command: 'ping',
+      results: [{ target: address, version: 1, channel: 'membership', handshakeMs: expect.any(Number), roundTripMs: expect.any(Number), answer: 'ok' }],
+    });
+    const refused = await run('ping', '--target', '127.0.0.1:1');
+    expect(refused.code).toBe(1);
+  });
+
+  it('prints the members as the leader knows them, through a follower', async () => {
+    const leaderRaft = new FakeRaft();
+    leaderRaft.servers.set('n1', { id: 'n1', address: '127.0.0.1:7001', role: 'voter' });
+    leaderRaft.servers.set('node-22', { id: 'node-22', address: '127.0.0.1:7022', role: 'nonvoter' });
+    const leader = await cluster(leaderRaft);
+    const followerRaft = new FakeRaft();
+    Object.assign(followerRaft, { currentState: 'follower', leaderAddress: leader.address });
+    const follower = await cluster(followerRaft);
+
+    const table = await run('members', '--target', follower.address);
+    expect(table).toMatchObject({ code: 0, stderr: '' });
+    expect(table.stdout).toBe(
+      ['ID       ADDRESS         ROLE', 'n1       127.0.0.1:7001  voter', 'node-22  127.0.0.1:7022  nonvoter', '2 servers, 1 voters', ''].join('\n'),
+    );
+    const json = await run('members', '--target', follower.address, '--json');
+    expect(JSON.parse(json.stdout)).toEqual({
+      ok: true,
+      command: 'members',
+      members: [
+        { id: 'n1', address: '127.0.0.1:7001', role: 'voter' },
+        { id: 'node-22', address: '127.0.0.1:7022', role: 'nonvoter' },
+      ],
+    });
+  });
+
+  it('exits 1 for members when the server does not serve its configuration', async () => {
+    const plain = use(await serve(), (c) => c.close());
+    const result = await run('members', '--target', plain.address);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/refused: this server does not serve its configuration/);
+  });
+
+  it('explains itself with --help and help COMMAND', async () => {
+    for (const args of [['--help'], ['join', '--help'], ['help', 'members'], ['ping', '-h'], ['leave', '--help']]) {
+      const result = await run(...args);
+      expect(result.code, args.join(' ')).toBe(0);
+      expect(result.stdout).toMatch(/Examples:\n {2}raft-membership /);
+    }
+    expect((await run('--version')).stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
