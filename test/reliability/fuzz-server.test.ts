@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ReplyStatus, TcpChanger } from '../../src/index.js';
 import { DEFAULT_MAX_FRAME_SIZE, MAGIC, decodeResponse, encodeRequest, replyStatusName, type ResponseMessage } from '../../src/protocol/index.js';
 import { useCleanup } from '../support/cleanup.js';
@@ -161,7 +161,8 @@ describe('fuzzing a live server', () => {
     expect(changes).toBeGreaterThan(0);
     expect([...cluster.raft.servers.keys()].filter((id) => id.startsWith('legit-'))).toEqual([]);
     expect(after.held - before.held).toBeLessThan(32 * MB);
-    expect(cluster.server.connectionCount).toBeLessThanOrEqual(1);
+    // Only the legitimate client's pooled connection stays, once the server has seen the last fuzz peers go.
+    await vi.waitFor(() => expect(cluster.server.connectionCount).toBeLessThanOrEqual(1), { timeout: 3_000 });
   });
 });
 
