@@ -43,12 +43,26 @@ export interface ClusterMemberOptions {
   /** Extra client options (back-off, redirects, a logger). */
   readonly client?: Omit<TcpChangerOptions, 'address' | 'clusterName' | 'secret'>;
   readonly raftLogger?: RaftLogger;
+  /**
+   * The address the others dial for this server (raft and membership),
+   * given the one it listens on: a fault test puts a proxy in front of it.
+   * @default the listen address
+   */
+  readonly advertise?: (listening: ServerAddress) => ServerAddress | Promise<ServerAddress>;
+  /**
+   * Where this server's raft streams to `target` are dialed: a fault test
+   * routes each one through a proxy of its own. @default `target` itself
+   */
+  readonly route?: (target: ServerAddress) => ServerAddress | Promise<ServerAddress>;
 }
 
 /** A running raft server: membership and raft on one port. */
 export class ClusterMember {
   readonly id: ServerID;
+  /** The address the others know this server by: the one it listens on unless `advertise` said otherwise. */
   readonly address: ServerAddress;
+  /** The address the membership server listens on. */
+  readonly listenAddress: ServerAddress;
   readonly server: MembershipServer;
   readonly changer: TcpChanger;
   readonly raft: RaftNode;
@@ -56,9 +70,10 @@ export class ClusterMember {
   readonly #handling: Promise<void>;
   #closed: Promise<void> | undefined;
 
-  private constructor(options: ClusterMemberOptions, server: MembershipServer, address: ServerAddress) {
+  private constructor(options: ClusterMemberOptions, server: MembershipServer, listenAddress: ServerAddress, address: ServerAddress) {
     this.id = options.id;
     this.address = address;
+    this.listenAddress = listenAddress;
     this.server = server;
     this.storage = options.storage ?? new MemoryStorage();
     this.changer = new TcpChanger({
@@ -69,7 +84,7 @@ export class ClusterMember {
     });
     // hashicorp/raft's StreamLayer, served by the membership port.
     const layer: StreamLayer = {
-      dial: (target: string, timeoutMs: number): Promise<Duplex> => this.changer.dial(target, timeoutMs),
+      dial: async (target: string, timeoutMs: number): Promise<Duplex> => this.changer.dial(options.route ? await options.route(target) : target, timeoutMs),
       accept: (signal?: AbortSignal): Promise<Duplex> => server.accept(signal),
     };
     this.raft = new RaftNode({
@@ -93,8 +108,14 @@ export class ClusterMember {
       ...(options.clusterName === undefined ? {} : { clusterName: options.clusterName }),
       ...(options.secret === undefined ? {} : { secret: options.secret }),
     });
-    const address = await server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
-    return new ClusterMember(options, server, address);
+    const listenAddress = await server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+    try {
+      const address = options.advertise ? await options.advertise(listenAddress) : listenAddress;
+      return new ClusterMember(options, server, listenAddress, address);
+    } catch (error) {
+      await server.close();
+      throw error;
+    }
   }
 
   /** Asks the cluster, through any of `targets`, to let this server in. */

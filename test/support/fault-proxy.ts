@@ -24,6 +24,12 @@ export interface ProxyStats {
   faults: number;
 }
 
+/**
+ * Looks at each chunk a direction is about to forward; a number `n` cuts the
+ * link after the chunk's first `n` bytes (see `ProxyLink.cutWhere`).
+ */
+export type CutPoint = (chunk: Buffer) => number | undefined;
+
 /** Bytes a direction holds (delayed, or waiting for a slow reader) before it stops reading its source. */
 const MAX_QUEUED_BYTES = 256 * 1024;
 /** How long a cut lets its last bytes leave before destroying the sockets. */
@@ -42,6 +48,8 @@ class Pipe {
   delayMs = 0;
   /** Bytes still to forward before the link is cut; undefined: no cut planned. */
   cutAfter: number | undefined;
+  /** Asked of each chunk while no `cutAfter` is planned. */
+  cutWhere: CutPoint | undefined;
   readonly #queue: Array<{ chunk: Buffer; at: number }> = [];
   #queued = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -82,6 +90,13 @@ class Pipe {
         break;
       }
       let chunk = head.chunk;
+      if (this.cutAfter === undefined && this.cutWhere) {
+        const at = this.cutWhere(chunk);
+        if (at !== undefined) {
+          this.cutWhere = undefined;
+          this.cutAfter = Math.max(1, Math.min(at, chunk.length));
+        }
+      }
       if (this.cutAfter !== undefined && chunk.length >= this.cutAfter) chunk = chunk.subarray(0, this.cutAfter);
       this.#queue.shift();
       this.#queued -= head.chunk.length;
@@ -182,6 +197,17 @@ export class ProxyLink {
     return this;
   }
 
+  /**
+   * Cuts the link inside the first chunk going `direction` for which
+   * `where` names a byte count: e.g. in the middle of the first frame that
+   * carries a given message.
+   */
+  cutWhere(direction: Direction, where: CutPoint): this {
+    this.stats.faults += 1;
+    this.#pipes[direction].cutWhere = where;
+    return this;
+  }
+
   /** Forwards everything again, without delay. */
   heal(): this {
     for (const pipe of Object.values(this.#pipes)) {
@@ -253,7 +279,10 @@ export class FaultProxy {
   readonly stats: ProxyStats = { links: 0, bytesUp: 0, bytesDown: 0, bytesSwallowed: 0, cuts: 0, faults: 0 };
   address: ServerAddress = '';
 
-  private constructor(target: ServerAddress) {
+  private constructor(
+    /** Where the proxy forwards to, as given to `start`. */
+    readonly target: ServerAddress,
+  ) {
     this.#target = parseAddress(target);
     this.#server = createServer({ pauseOnConnect: true, noDelay: true }, (client) => this.#accept(client));
   }

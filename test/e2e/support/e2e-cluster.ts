@@ -5,7 +5,7 @@
  */
 import { expect } from 'vitest';
 import { TcpChanger, type ConfigurationServer, type ServerAddress, type ServerID } from '../../../src/index.js';
-import { ClusterMember } from '../../../reference/cluster-member.js';
+import { ClusterMember, type ClusterMemberOptions } from '../../../reference/cluster-member.js';
 import { MemoryStorage } from '../../../reference/raft/storage.js';
 import { useCleanup } from '../../support/cleanup.js';
 import { waitFor } from '../../reference/support/cluster.js';
@@ -36,6 +36,9 @@ export function idsOf(servers: readonly ConfigurationServer[]): string[] {
   return servers.map((s) => s.id).sort();
 }
 
+/** What a test adds to each member's options: e.g. fault proxies in front of it and on its way to the others. */
+export type MemberHooks = (id: ServerID) => Pick<ClusterMemberOptions, 'advertise' | 'route' | 'electionTimeoutMs' | 'heartbeatMs'>;
+
 /**
  * A cluster of ClusterMembers. Every incarnation ever started is watched
  * for election safety: at most one leader per term, across restarts.
@@ -51,8 +54,13 @@ export class E2ECluster {
   readonly #storages = new Map<ServerID, MemoryStorage>();
   readonly #ports = new Map<ServerID, number>();
   readonly #killed = new Set<ClusterMember>();
-  /** Whatever a test opened beside the members, closed with them. */
-  readonly #closers: (() => void)[] = [];
+  /** Whatever a test opened beside the members, closed after them. */
+  readonly #closers: (() => unknown)[] = [];
+  readonly #hooks: MemberHooks | undefined;
+
+  constructor(hooks?: MemberHooks) {
+    this.#hooks = hooks;
+  }
 
   /** Starts server `id` with a fresh storage on a free port; `bootstrap` makes it a one-voter cluster. */
   async start(id: ServerID, options: { bootstrap?: boolean; port?: number } = {}): Promise<ClusterMember> {
@@ -85,8 +93,8 @@ export class E2ECluster {
     return changer;
   }
 
-  /** Runs `close` when the cluster closes (after the test, pass or fail). */
-  onClose(close: () => void): void {
+  /** Runs `close` (and awaits it) once the members are closed, after the test, pass or fail. */
+  onClose(close: () => unknown): void {
     this.#closers.push(close);
   }
 
@@ -207,16 +215,16 @@ export class E2ECluster {
 
   /** Closes every incarnation; the election-safety record stays readable. */
   async closeAll(): Promise<void> {
-    for (const close of this.#closers.splice(0)) close();
     await Promise.all(this.incarnations.map((m) => m.close()));
     for (const member of this.incarnations) this.#killed.add(member);
+    for (const close of this.#closers.splice(0)) await close();
   }
 
   async #launch(id: ServerID, storage: MemoryStorage, port: number, bootstrap: boolean): Promise<ClusterMember> {
     const member = await this.#listen(id, storage, port, bootstrap);
     this.incarnations.push(member);
     this.members.set(id, member);
-    this.#ports.set(id, Number(member.address.slice(member.address.lastIndexOf(':') + 1)));
+    this.#ports.set(id, Number(member.listenAddress.slice(member.listenAddress.lastIndexOf(':') + 1)));
     this.#watch(member);
     return member;
   }
@@ -230,6 +238,7 @@ export class E2ECluster {
     for (;;) {
       try {
         return await ClusterMember.start({
+          ...this.#hooks?.(id),
           id,
           port,
           storage,
@@ -266,12 +275,12 @@ export class E2ECluster {
  * started, checks election safety, and (through useCleanup) that no socket,
  * server or timer outlived it.
  */
-export function useE2ECluster(): () => E2ECluster {
+export function useE2ECluster(hooks?: MemberHooks): () => E2ECluster {
   const use = useCleanup();
   let cluster: E2ECluster | undefined;
   return () => {
     if (cluster) return cluster;
-    cluster = use(new E2ECluster(), async (closing) => {
+    cluster = use(new E2ECluster(hooks), async (closing) => {
       cluster = undefined;
       await closing.closeAll();
       expect(closing.safetyViolations, 'two leaders in one term').toEqual([]);
