@@ -16,15 +16,15 @@ class Pending implements Cancellable {
   constructor(
     readonly rid: number,
     readonly call: CallSignal,
-    readonly pending: Map<number, Pending>,
+    readonly connection: ClientConnection,
     readonly settle: (value: ResponseMessage) => void,
     readonly fail: (err: unknown) => void,
   ) {}
 
   /** The call gave up: the response, if it comes, is ignored. */
   cancel(reason: unknown): void {
-    this.pending.delete(this.rid);
     this.fail(reason);
+    this.connection.abandon(this.rid);
   }
 
   resolve(response: ResponseMessage): void {
@@ -52,6 +52,8 @@ export class ClientConnection {
   #nextRid = 1;
   #corked = false;
   #closed: Error | undefined;
+  /** A caller gave up waiting on this connection: it takes no new requests. */
+  #retired = false;
 
   constructor(target: ServerAddress, socket: Socket, options: { maxFrameSize: number; idleTimeoutMs: number }, onClose: (connection: ClientConnection) => void) {
     this.target = target;
@@ -72,9 +74,9 @@ export class ClientConnection {
     return this.#pending.size;
   }
 
-  /** False once the connection failed or was closed. */
+  /** False once the connection failed, was closed, or a call gave up waiting on it. */
   get usable(): boolean {
-    return this.#closed === undefined;
+    return this.#closed === undefined && !this.#retired;
   }
 
   /**
@@ -88,7 +90,7 @@ export class ClientConnection {
     if (call.aborted) return Promise.reject(call.reason);
     const rid = this.#allocateRid();
     return new Promise<ResponseMessage>((resolve, reject) => {
-      const pending = new Pending(rid, call, this.#pending, resolve, reject);
+      const pending = new Pending(rid, call, this, resolve, reject);
       this.#pending.set(rid, pending);
       call.watch(pending);
       const message: RequestMessage =
@@ -110,6 +112,18 @@ export class ClientConnection {
     this.#pending.clear();
     for (const entry of pending) entry.reject(reason);
     this.#onClose(this);
+  }
+
+  /**
+   * @internal A call gave up on request `rid`. The connection may be dead
+   * without knowing it (half-open, black-holed), so, like a timed-out
+   * socket in undici, it is never handed out again: requests already on it
+   * finish, and it closes when the last one settles.
+   */
+  abandon(rid: number): void {
+    this.#pending.delete(rid);
+    this.#retired = true;
+    if (this.#pending.size === 0) this.close(new ConnectionClosedError(`connection to ${this.target} retired after a call gave up on it`));
   }
 
   #allocateRid(): number {
@@ -146,6 +160,7 @@ export class ClientConnection {
         if (!entry) return;
         this.#pending.delete(response.rid);
         entry.resolve(response);
+        if (this.#retired && this.#pending.size === 0) this.close();
       });
     } catch (err) {
       this.close(new ConnectionClosedError(`bad response from ${this.target}: ${(err as Error).message}`, { cause: err }));

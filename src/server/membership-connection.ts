@@ -57,7 +57,16 @@ export class MembershipConnection {
     });
     socket.on('close', () => this.#abandon());
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
-    if (rest.length > 0) this.#receive(rest);
+    // Not now: removing the preamble's 'readable' listener made node schedule
+    // a resume() for the next tick, which would undo a pause that these
+    // bytes cause (more than maxInFlight requests sent with the hello), and
+    // the backlog would then grow without bound. Queued after that resume,
+    // the pause sticks; no socket data can arrive before it.
+    if (rest.length > 0) {
+      process.nextTick(() => {
+        if (!socket.destroyed) this.#receive(rest);
+      });
+    }
   }
 
   /** Requests received on this connection and not yet answered. */

@@ -189,12 +189,10 @@ export class MembershipServer implements ConnectionHost {
     // Let the responses just written leave (they are corked until next tick).
     await new Promise((resolve) => setImmediate(resolve));
     for (const connection of this.#connections) connection.end();
-    const sockets = [...this.#sockets];
-    await Promise.race([
-      Promise.all(sockets.map((socket) => (socket.closed ? undefined : new Promise((resolve) => socket.once('close', resolve))))),
-      new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref()),
-    ]);
+    await Promise.race([allClosed(this.#sockets), new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]);
     for (const socket of this.#sockets) socket.destroy();
+    // Resolve only once they are gone, so connectionCount is 0 when close() is done.
+    await allClosed(this.#sockets);
   }
 
   #onConnection(socket: Socket): void {
@@ -212,10 +210,13 @@ export class MembershipServer implements ConnectionHost {
       clusterName: this.options.clusterName,
       ...(this.options.secret ? { secret: this.options.secret } : {}),
     });
-    socket.setTimeout(this.options.preambleTimeoutMs, () => {
+    // A deadline, not an idle timeout: a peer trickling a byte at a time
+    // must not hold a connection slot past it.
+    const deadline = setTimeout(() => {
       this.options.logger.debug?.('connection dropped: no preamble in time', { timeoutMs: this.options.preambleTimeoutMs });
       socket.destroy();
-    });
+    }, this.options.preambleTimeoutMs);
+    socket.once('close', () => clearTimeout(deadline));
     const onReadable = (): void => {
       let chunk: Buffer | null;
       while ((chunk = socket.read() as Buffer | null) !== null) {
@@ -225,8 +226,7 @@ export class MembershipServer implements ConnectionHost {
           continue;
         }
         socket.off('readable', onReadable);
-        socket.setTimeout(0);
-        socket.removeAllListeners('timeout');
+        clearTimeout(deadline);
         this.#finish(socket, step);
         return;
       }
@@ -263,4 +263,9 @@ export class MembershipServer implements ConnectionHost {
     this.#sockets.delete(socket);
     this.#streams.push(socket);
   }
+}
+
+/** Resolves once every socket has emitted 'close' (the server's sockets leave its set only then). */
+function allClosed(sockets: Iterable<Socket>): Promise<unknown> {
+  return Promise.all([...sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve))));
 }
