@@ -54,7 +54,7 @@ EXPECTED = {
     "response-rejected": rftm.frame(rftm.error(7, "rejected", "address in use").to_map()),
     "response-unsupported": rftm.frame(rftm.error(8, "unsupported", "no configuration").to_map()),
     "response-shutting-down": rftm.frame(rftm.error(7, "shutting_down", "shutting down").to_map()),
-    "response-internal": rftm.frame(rftm.error(7, "internal", "disk full").to_map()),
+    "response-internal": rftm.frame(rftm.error(7, "internal", "internal error").to_map()),
 }
 DECODE_ONLY = {
     "request-join-lenient": R("join", 5, "node-4", "node-4.example:7000", "voter"),

@@ -46,7 +46,7 @@ def exchange(sock: socket.socket, req: rftm.Request, deadline: rftm.Deadline) ->
 def call(args: argparse.Namespace) -> dict:
     deadline = rftm.Deadline(args.timeout)
     cluster = args.cluster.encode("utf-8")
-    secret = None if args.secret is None else args.secret.encode("utf-8")  # GUESS: UTF-8
+    secret = None if args.secret is None else args.secret.encode("utf-8")  # §4: a text secret is its UTF-8 bytes
     target, hops, attempts, backoff = args.target, 0, 0, BACKOFF_FIRST_S
     last: str = "no attempt made"
     while not deadline.expired():

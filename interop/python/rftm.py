@@ -1,8 +1,10 @@
 """raft-membership wire format, version 1, written from docs/wire-format.md alone.
 
 Dependency-free (Python 3.11 standard library). Section numbers (§n) refer to
-that document. Where the document left a choice open, the choice made here is
-marked GUESS and listed in interop/FINDINGS.md.
+that document. The first version had to guess at 20 edges the document left
+open (interop/FINDINGS.md); the document now settles them, and the code
+follows it. Where it leaves a reader a choice (a MAY: floats for integers,
+invalid UTF-8), this reader takes the strict one.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ LABEL_SERVER = b"raft-membership v1 server"
 
 DEFAULT_MAX_FRAME = 65536
 DEFAULT_PREAMBLE_DEADLINE_S = 5.0
-MAX_DEPTH = 32  # §6; GUESS: the top-level value is depth 1
+MAX_DEPTH = 32  # §6: maps and arrays inside one another, the outer map is level 1
 MAX_RID = 0xFFFFFFFF
 MAX_ID_BYTES = 256
 
@@ -221,8 +223,7 @@ def unpackb(payload: bytes, max_depth: int = MAX_DEPTH) -> Any:
 
 
 def _unpack(r: _Reader, depth: int, max_depth: int) -> Any:
-    if depth > max_depth:
-        raise DecodeError("nested too deep")
+    """`depth`: the maps and arrays around this value, plus one (§6: scalars are no level)."""
     b = r.take(1)[0]
     if b <= 0x7F:
         return b
@@ -289,16 +290,21 @@ def _str(b: bytes) -> str:
     try:
         return b.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise DecodeError("string is not valid UTF-8") from e  # GUESS: undecodable
+        # §6 lets a reader choose: this one treats the payload as invalid
+        raise DecodeError("string is not valid UTF-8") from e
 
 
 def _unpack_array(r: _Reader, n: int, depth: int, max_depth: int) -> list:
+    if depth > max_depth:
+        raise DecodeError("nested too deep")
     if n > len(r.buf) - r.pos:  # each element is at least one byte
         raise DecodeError("truncated array")
     return [_unpack(r, depth + 1, max_depth) for _ in range(n)]
 
 
 def _unpack_map(r: _Reader, n: int, depth: int, max_depth: int) -> dict:
+    if depth > max_depth:
+        raise DecodeError("nested too deep")
     if 2 * n > len(r.buf) - r.pos:
         raise DecodeError("truncated map")
     m: dict = {}
@@ -307,7 +313,7 @@ def _unpack_map(r: _Reader, n: int, depth: int, max_depth: int) -> dict:
         v = _unpack(r, depth + 1, max_depth)
         if isinstance(k, (list, dict)):
             k = _Unhashable()  # a key nobody knows: ignored (§7)
-        m[k] = v  # GUESS: a repeated key: the last one wins
+        m[k] = v  # §6: a repeated key: the last one wins
     return m
 
 
@@ -543,9 +549,10 @@ class FrameBuffer:
 
 # ---------------------------------------------------------------- addresses and ids (§7)
 
-_LABEL = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$")
-_PORT = re.compile(r"^[0-9]{1,5}$")
-_DOTTED = re.compile(r"^[0-9]+(\.[0-9]+){3}$")
+_LABEL = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
+_PORT = re.compile(r"^[1-9][0-9]{0,4}$")
+_DIGITS_AND_DOTS = re.compile(r"^[0-9.]*[0-9][0-9.]*$")
+_ZONE = re.compile(r"^[0-9A-Za-z.:-]+$")
 
 
 def split_address(addr: str) -> tuple[str, int]:
@@ -565,21 +572,23 @@ def valid_address(addr: Any) -> bool:
     if not sep or not _PORT.match(port) or not 1 <= int(port) <= 65535:
         return False
     if host.startswith("[") and host.endswith("]"):
+        ip, pct, zone = host[1:-1].partition("%")  # §7: an optional zone id
+        if pct and not _ZONE.match(zone):
+            return False
         try:
-            ipaddress.IPv6Address(host[1:-1])  # GUESS: zone ids ("%eth0") are refused
+            ipaddress.IPv6Address(ip)
         except ValueError:
             return False
-        return "%" not in host
-    if _DOTTED.match(host):
-        # GUESS: four dot-separated numbers are an IPv4 address, never a DNS name,
-        # so octets must be 0–255 (and no leading zeros, which are ambiguous).
+        return True
+    if _DIGITS_AND_DOTS.match(host):
+        # §7: only digits and dots is an IPv4 address (0–255, no leading zeros)
         try:
             ipaddress.IPv4Address(host)
         except ValueError:
             return False
         return True
     name = host[:-1] if host.endswith(".") else host
-    if not name or len(host) > 253:  # GUESS: 253 counts the final dot when present
+    if not name or len(name) > 253:  # §7: the final dot is not counted
         return False
     return all(_LABEL.match(label) for label in name.split("."))
 
@@ -592,7 +601,11 @@ def valid_rid(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_RID
 
 
+MAX_INDEX = 2 ** 53 - 1  # §7
+
+
 def valid_index(v: Any) -> bool:
+    """Any unsigned integer decodes; one beyond MAX_INDEX is then dropped (§7)."""
     return isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2 ** 64
 
 
@@ -646,7 +659,9 @@ def parse_request(payload: bytes) -> Request:
     address = v.get("address")
     if not valid_address(address):
         raise BadRequest(rid, "address must be host:port")
-    role = v.get("role", "voter")  # GUESS: nil is not "absent"
+    role = v.get("role")
+    if role is None:  # §7: nil is absent, and absent is a voter
+        role = "voter"
     if role not in ("voter", "nonvoter"):
         raise BadRequest(rid, "role must be voter or nonvoter")
     return Request("join", rid, ident, address, role)
@@ -671,7 +686,8 @@ class Response:
                 m["members"] = self.members
         else:
             m["code"] = self.code
-            m["message"] = self.message[:512]
+            # §7: at most 512 bytes of UTF-8, cut at a character boundary
+            m["message"] = self.message.encode("utf-8")[:512].decode("utf-8", "ignore")
             if self.code == DIFFERENT_LEADER and self.leader is not None:
                 m["leader"] = self.leader
         return m
@@ -703,8 +719,10 @@ def parse_response(payload: bytes, for_members: bool = False) -> Response:
         raise ProtocolError("response without a valid rid and ok")
     if okv:
         index = v.get("index")
-        if index is not None and not valid_index(index):  # GUESS: nil index = absent
+        if index is not None and not valid_index(index):  # §7: nil is absent
             raise ProtocolError("index must be an unsigned integer")
+        if index is not None and index > MAX_INDEX:
+            index = None  # §7: a success all the same, without an index
         members = None
         if for_members:
             raw = v.get("members")
@@ -714,7 +732,9 @@ def parse_response(payload: bytes, for_members: bool = False) -> Response:
             for e in raw:
                 if not isinstance(e, dict):
                     raise ProtocolError("members entry is not a map")
-                role = e.get("role", "voter")  # GUESS: same rule as a join's role
+                role = e.get("role")
+                if role is None:  # §7: optional, nil is absent, default voter
+                    role = "voter"
                 if not valid_id(e.get("id")) or not valid_address(e.get("address")) \
                         or role not in ("voter", "nonvoter"):
                     raise ProtocolError("invalid members entry")
@@ -723,7 +743,9 @@ def parse_response(payload: bytes, for_members: bool = False) -> Response:
     code = v.get("code")
     if not isinstance(code, str) or not code:
         raise ProtocolError("error response without a code")
-    message = v.get("message", "")  # GUESS: a missing message is tolerated
+    message = v.get("message")
+    if message is None:  # §7: optional, empty when absent
+        message = ""
     if not isinstance(message, str):
         raise ProtocolError("message must be a string")
     if code not in KNOWN_CODES:

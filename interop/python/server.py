@@ -37,7 +37,7 @@ class Config:
             for other, (addr, _) in self.members.items():
                 if addr == address and other != ident:
                     return rftm.error(rid, rftm.REJECTED, f"address {address} in use by {other}")
-            if self.members.get(ident) != (address, role):  # GUESS: a new address/role updates
+            if self.members.get(ident) != (address, role):  # §8 leaves this to the raft: here it updates
                 self.members[ident] = (address, role)
                 self.index += 1
             return rftm.ok(rid, self.index)
@@ -181,7 +181,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--idle-ms", type=int, default=60000)
     p.add_argument("--max-conns", type=int, default=1024)
     p.add_argument("--id", default="py-1")
-    p.add_argument("--index-base", type=int, default=1, help="the first configuration index")
+    p.add_argument("--index-base", type=int, default=1,
+                   help="the first configuration index (above 2^53-1 it breaks §7 on purpose, "
+                        "to test a dialer against such a server)")
     args = p.parse_args(argv)
     if args.follower_of and not rftm.valid_address(args.follower_of):
         p.error("--follower-of must be host:port")

@@ -10,12 +10,18 @@ export interface HostPort {
   readonly port: number;
 }
 
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/;
+/** Letters, digits and `_`, with `-` inside: 1–63 characters. */
+const LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
+/** Labels joined by dots, at most 253 characters; an optional final dot is not counted. */
+const HOSTNAME = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})*$`);
+const DIGITS_AND_DOTS = /^(?=.*[0-9])[0-9.]+$/;
 
 /**
- * Splits `"host:port"` (`"[v6]:port"` for IPv6) and checks both parts:
- * addresses come off the wire and are dialed, so nothing odd gets through.
- * Throws {@link InvalidAddressError}.
+ * Splits `"host:port"` (`"[v6]:port"` for IPv6) and checks both parts
+ * against the grammar of docs/wire-format.md §7: addresses come off the wire
+ * and are dialed, so nothing odd gets through. Nothing is normalised: two
+ * addresses are the same only when their strings are. Throws
+ * {@link InvalidAddressError}.
  */
 export function parseAddress(address: ServerAddress): HostPort {
   const colon = address.lastIndexOf(':');
@@ -23,15 +29,22 @@ export function parseAddress(address: ServerAddress): HostPort {
   let host = address.slice(0, colon);
   const portText = address.slice(colon + 1);
   if (!/^[0-9]{1,5}$/.test(portText)) throw new InvalidAddressError(address, 'port is not a number');
+  // "07000" would be a second spelling of port 7000.
+  if (portText.length > 1 && portText.startsWith('0')) throw new InvalidAddressError(address, 'port has a leading zero');
   const port = Number(portText);
   if (port < 1 || port > 65535) throw new InvalidAddressError(address, 'port out of range 1-65535');
   if (host.startsWith('[')) {
     if (!host.endsWith(']')) throw new InvalidAddressError(address, 'unclosed [ around IPv6 host');
     host = host.slice(1, -1);
+    // Zone ids (`fe80::1%eth0`) are accepted, as net.connect takes them.
     if (isIP(host) !== 6) throw new InvalidAddressError(address, 'not an IPv6 address inside [ ]');
   } else if (host.includes(':')) {
     throw new InvalidAddressError(address, 'IPv6 host must be written in brackets');
-  } else if (isIP(host) !== 4 && !HOSTNAME.test(host)) {
+  } else if (DIGITS_AND_DOTS.test(host)) {
+    // Not a host name: resolvers read "10.0.0.256", "010.0.0.1" or "123" as
+    // numbers, each its own way, so only a plain dotted quad is allowed.
+    if (isIP(host) !== 4) throw new InvalidAddressError(address, 'not an IPv4 address (four numbers 0-255, no leading zeros)');
+  } else if (!HOSTNAME.test(host.endsWith('.') ? host.slice(0, -1) : host)) {
     throw new InvalidAddressError(address, 'not an IPv4 address or host name');
   }
   return { host, port };

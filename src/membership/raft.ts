@@ -33,6 +33,10 @@ export interface RaftConfiguration {
  * its log index when the library reports one. They must throw
  * {@link NotLeaderError} when leadership is lost before the change commits
  * and {@link ChangeRejectedError} for a change that can never succeed.
+ * Changes must be idempotent, as clients retry them (docs/wire-format.md
+ * §8): removing an id that is not in the configuration, or adding one that
+ * is already there at the same address with the same role, succeeds without
+ * a change, resolving to the current configuration's index.
  */
 export interface Raft {
   /** The server's current state. */

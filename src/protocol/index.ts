@@ -6,5 +6,6 @@ export * from './messages.js';
 export * from './msgpack.js';
 export * from './preamble.js';
 export * from './wire-errors.js';
+export * from './utf8.js';
 export * from './client-handshake.js';
 export * from './server-handshake.js';

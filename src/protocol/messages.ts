@@ -102,8 +102,11 @@ export function encodeRequest(request: RequestMessage): Buffer {
 export function encodeResponse(response: ResponseMessage): Buffer {
   if (response.ok) {
     const body: Record<string, unknown> = { rid: response.rid, ok: true };
-    // msgpackr writes numbers past 32 bits as float64; a BigInt goes out as uint64.
-    if (response.index !== undefined) body.index = response.index > 0xffff_ffff ? BigInt(response.index) : response.index;
+    const { index } = response;
+    // The wire index is an integer up to 2^53-1; anything else (a fraction, a
+    // number past that, which is no longer exact) is left out rather than sent
+    // as a float. msgpackr writes numbers past 32 bits as float64; a BigInt goes out as uint64.
+    if (index !== undefined && Number.isSafeInteger(index) && index >= 0) body.index = index > 0xffff_ffff ? BigInt(index) : index;
     if ('members' in response) body.members = response.members.map(({ id, address, role }) => ({ id, address, role }));
     return encodeFrame(body);
   }
@@ -154,10 +157,9 @@ export function decodeResponse(payload: Uint8Array): ResponseMessage {
     throw new InvalidMessageError(`invalid response ${rid}: ${why}`, rid, cause === undefined ? undefined : { cause });
   };
   if (value.ok === true) {
-    const index = value.index;
-    if (index !== undefined && (!Number.isSafeInteger(index) || (index as number) < 0)) return fail('index must be a non-negative integer');
-    const head = index === undefined ? { rid, ok: true as const } : { rid, ok: true as const, index: index as number };
-    if (value.members === undefined) return head;
+    const index = responseIndex(value.index, fail);
+    const head = index === undefined ? { rid, ok: true as const } : { rid, ok: true as const, index };
+    if (value.members === undefined || value.members === null) return head;
     return { ...head, members: configurationServers(value.members, fail) };
   }
   if (value.ok !== false) return fail('ok must be true or false');
@@ -176,6 +178,18 @@ export function decodeResponse(payload: Uint8Array): ResponseMessage {
   return { rid, ok: false, code: value.code, message };
 }
 
+/**
+ * A response's index: an integer 0 … 2^53-1. A larger integer (a uint64 from
+ * a server that keeps a longer log) cannot be held exactly, but the change it
+ * reports succeeded all the same: the response reads as a success without an
+ * index, never as one the client cannot decode.
+ */
+function responseIndex(index: unknown, fail: (why: string) => never): number | undefined {
+  if (index === undefined || index === null) return undefined;
+  if (typeof index !== 'number' || !Number.isInteger(index) || index < 0) return fail('index must be a non-negative integer');
+  return Number.isSafeInteger(index) ? index : undefined;
+}
+
 function asMap(value: unknown, what: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || Buffer.isBuffer(value) || value instanceof Uint8Array) {
     throw new InvalidMessageError(`${what} must be a map, got ${describe(value)}`);
@@ -183,7 +197,7 @@ function asMap(value: unknown, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** Validates a `members` list: every entry a map with a valid id, address and role. */
+/** Validates a `members` list: every entry a map with a valid id and address, and a valid role or none. */
 function configurationServers(members: unknown, fail: (why: string, cause?: unknown) => never): ConfigurationServer[] {
   if (!Array.isArray(members)) return fail(`members must be an array, got ${describe(members)}`);
   return members.map((entry: unknown, at) => {
@@ -199,8 +213,10 @@ function configurationServers(members: unknown, fail: (why: string, cause?: unkn
     } catch (err) {
       return fail(`${where}: ${(err as MembershipError).message}`, err);
     }
-    if (!isServerRole(role)) return fail(`${where}: role must be "voter" or "nonvoter", got ${describe(role)}`);
-    return { id: checkedId, address, role };
+    // The same rule as a join's role: optional, nil as absent, a voter by default.
+    const checkedRole = role ?? 'voter';
+    if (!isServerRole(checkedRole)) return fail(`${where}: role must be "voter" or "nonvoter", got ${describe(role)}`);
+    return { id: checkedId, address, role: checkedRole };
   });
 }
 

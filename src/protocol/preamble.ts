@@ -1,4 +1,5 @@
 import { BadPreambleError } from './errors.js';
+import { utf8Prefix } from './utf8.js';
 
 /** The four bytes every connection starts with: ASCII `RFTM`. */
 export const MAGIC = Buffer.from('RFTM', 'latin1');
@@ -115,13 +116,7 @@ export interface Reply {
 export function encodeReply(status: ReplyStatus, detail: Buffer | string = Buffer.alloc(0)): Buffer {
   let bytes: Buffer;
   if (typeof detail === 'string') {
-    bytes = Buffer.from(detail, 'utf8');
-    if (bytes.length > MAX_REPLY_DETAIL_BYTES) {
-      let end = MAX_REPLY_DETAIL_BYTES;
-      // Step back over continuation bytes (10xxxxxx) to a character's start.
-      while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-      bytes = bytes.subarray(0, end);
-    }
+    bytes = utf8Prefix(detail, MAX_REPLY_DETAIL_BYTES);
   } else {
     if (detail.length > MAX_REPLY_DETAIL_BYTES) throw new RangeError(`reply detail of ${detail.length} bytes exceeds ${MAX_REPLY_DETAIL_BYTES}`);
     bytes = detail;

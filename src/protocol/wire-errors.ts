@@ -11,12 +11,19 @@ import {
 } from '../membership/errors.js';
 import { BadRequestError, InvalidMessageError, RemoteError } from './errors.js';
 import { WireErrorCode, type ErrorResponse } from './messages.js';
+import { utf8Prefix } from './utf8.js';
 
 /** The error part of a response, as the server sends it. */
 export type WireError = Omit<ErrorResponse, 'rid' | 'ok'>;
 
-/** The longest message a response carries, in characters; longer ones are cut. */
-export const MAX_WIRE_MESSAGE_LENGTH = 512;
+/**
+ * The longest message a response carries, in UTF-8 bytes (a unit every
+ * language counts alike); a longer one is cut at a character boundary and
+ * ends with `...`.
+ */
+export const MAX_WIRE_MESSAGE_BYTES = 512;
+
+const ELLIPSIS = '...';
 
 /** The message sent for an error the server did not classify; its text stays in the server's log. */
 export const INTERNAL_ERROR_MESSAGE = 'internal error';
@@ -28,11 +35,11 @@ export const INTERNAL_ERROR_MESSAGE = 'internal error';
  * wants its reason seen throws `ChangeRejectedError`.
  */
 export function toWireError(err: Error): WireError {
-  const message = err.message.length > MAX_WIRE_MESSAGE_LENGTH ? `${err.message.slice(0, MAX_WIRE_MESSAGE_LENGTH - 3)}...` : err.message;
+  const message = wireMessage(err.message);
   if (err instanceof DifferentLeaderError) {
     // A leader address a client could not dial is no help: say "unknown" instead.
     if (isDialable(err.leader)) return { code: WireErrorCode.DifferentLeader, message, leader: err.leader };
-    return { code: WireErrorCode.UnknownLeader, message: `${message} (not a dialable address)` };
+    return { code: WireErrorCode.UnknownLeader, message: wireMessage(`${err.message} (not a dialable address)`) };
   }
   if (err instanceof UnknownLeaderError || err instanceof NotLeaderError) return { code: WireErrorCode.UnknownLeader, message };
   if (err instanceof MembershipTimeoutError) return { code: WireErrorCode.Timeout, message };
@@ -42,6 +49,13 @@ export function toWireError(err: Error): WireError {
   if (err instanceof ShuttingDownError) return { code: WireErrorCode.ShuttingDown, message };
   if (err instanceof InvalidMessageError) return { code: WireErrorCode.BadRequest, message };
   return { code: WireErrorCode.Internal, message: INTERNAL_ERROR_MESSAGE };
+}
+
+/** `text` as valid UTF-8 of at most {@link MAX_WIRE_MESSAGE_BYTES}. */
+function wireMessage(text: string): string {
+  const whole = utf8Prefix(text, MAX_WIRE_MESSAGE_BYTES);
+  if (whole.length === Buffer.byteLength(text, 'utf8')) return whole.toString('utf8');
+  return utf8Prefix(text, MAX_WIRE_MESSAGE_BYTES - ELLIPSIS.length).toString('utf8') + ELLIPSIS;
 }
 
 function isDialable(address: string): boolean {

@@ -72,6 +72,32 @@ describe('toWireError / fromWireError', () => {
   });
 });
 
+describe('toWireError: a message of at most 512 bytes of valid UTF-8', () => {
+  const sent = (message: string): string => toWireError(new ChangeRejectedError(message)).message;
+
+  it('keeps a message of exactly 512 bytes whole', () => {
+    const message = `${'€'.repeat(170)}xx`; // 3 × 170 + 2 bytes
+    expect(sent(message)).toBe(message);
+  });
+
+  it('cuts a longer one at a character boundary, "..." included in the 512', () => {
+    const cut = sent('€'.repeat(200)); // 600 bytes
+    expect(cut).toBe(`${'€'.repeat(169)}...`);
+    expect(Buffer.byteLength(cut)).toBe(510);
+    const emoji = sent('🔑'.repeat(200)); // 4 bytes, two UTF-16 units each
+    expect(emoji).toBe(`${'🔑'.repeat(127)}...`);
+  });
+
+  it('never sends a lone surrogate, which is not UTF-8', () => {
+    expect(sent('a\ud800b')).toBe('a\ufffdb');
+  });
+
+  it('cuts the unknown_leader message that replaces an undialable leader too', () => {
+    const message = toWireError(new DifferentLeaderError('x'.repeat(600))).message;
+    expect(Buffer.byteLength(message)).toBeLessThanOrEqual(512);
+  });
+});
+
 describe('toWireError with a leader address nobody could dial', () => {
   it.each(['', 'localhost', 'not an address:1'])('sends unknown_leader instead of %j', (leader) => {
     const wire = toWireError(new DifferentLeaderError(leader));

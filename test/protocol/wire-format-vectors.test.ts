@@ -121,7 +121,7 @@ const EXPECTED: Record<string, Expected> = {
   'response-unsupported-role': failure('unsupported_role', 'cannot add as nonvoter'),
   'response-rejected': failure('rejected', 'address in use'),
   'response-shutting-down': failure('shutting_down', 'shutting down'),
-  'response-internal': failure('internal', 'disk full'),
+  'response-internal': failure('internal', 'internal error'),
   'response-unsupported': { kind: 'response', value: { rid: 8, ok: false, code: 'unsupported', message: 'no configuration' } },
   'frame-oversized': { kind: 'bad-header', error: FrameTooLargeError },
   'frame-empty': { kind: 'bad-header', error: EmptyFrameError },
