@@ -9,12 +9,15 @@ import { clientRedirected, clientRetrying } from '../diagnostics.js';
 import type { MembersResponse, SuccessResponse } from '../protocol/messages.js';
 import { Channel } from '../protocol/preamble.js';
 import { fromWireError } from '../protocol/wire-errors.js';
-import { CallDeadline, type CallSignal } from './call-deadline.js';
+import { AttemptDeadline, CallDeadline, type CallSignal } from './call-deadline.js';
 import type { OutgoingRequest } from './client-connection.js';
 import { resolveClientOptions, type ResolvedClientOptions, type TcpChangerOptions } from './client-options.js';
 import { ConnectionPool } from './connection-pool.js';
 import { openSocket } from './open-socket.js';
 import { isRetriable } from './retry-policy.js';
+
+/** The least time an attempt at one of several seeds gets before the next seed's turn. */
+const MIN_ATTEMPT_MS = 250;
 
 /** Options of {@link TcpChanger.dial}; a bare number means `{ timeoutMs }`. */
 export interface DialOptions {
@@ -53,7 +56,9 @@ export class TcpChanger implements Changer {
 
   /**
    * Asks the cluster to add server `id` (at this changer's `address`), via
-   * `target` or the first of several seeds that answers. Resolves once the
+   * `target` or the first of several seeds that answers (with several, each
+   * attempt gets timeout / (seeds + 1), at least 250 ms, before the next
+   * seed's turn). Resolves once the
    * change is committed, to the configuration's log index when reported.
    */
   join(id: ServerID, target: ServerAddress | readonly ServerAddress[], timeout: number | ChangeOptions): Promise<number | undefined> {
@@ -123,15 +128,28 @@ export class TcpChanger implements Changer {
     let seedAt = 0;
     let next = seeds[0]!;
     const began = performance.now();
+    // With several seeds, an attempt gets its share of the deadline, so a
+    // seed that never answers does not keep the others from their turn.
+    const attemptMs = seeds.length > 1 ? Math.max(MIN_ATTEMPT_MS, options.timeoutMs / (seeds.length + 1)) : 0;
     const attempt = async (): Promise<SuccessResponse | MembersResponse> => {
+      if (attemptMs === 0) return tryOnce(call);
+      const bounded = new AttemptDeadline(call, attemptMs, next);
+      try {
+        return await tryOnce(bounded);
+      } finally {
+        bounded.release();
+      }
+    };
+    /** One attempt: `signal` is the call's, or the attempt's own with several seeds. */
+    const tryOnce = async (signal: CallSignal): Promise<SuccessResponse | MembersResponse> => {
       let current = next;
       // Made on the first redirect only: most calls go straight to the leader.
       let visited: Set<ServerAddress> | undefined;
       for (let hops = 0; ; hops++) {
         let response;
         try {
-          const connection = await this.#pool.acquire(current, call);
-          response = await connection.request(request, call);
+          const connection = await this.#pool.acquire(current, signal);
+          response = await connection.request(request, signal);
         } catch (err) {
           // The deadline's own abort is not news: keep the failure before it as the cause.
           if (!call.aborted) lastError = err;

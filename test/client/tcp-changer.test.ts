@@ -127,6 +127,25 @@ describe('TcpChanger', () => {
     expect(cluster.raft.servers.has('n6')).toBe(true);
   });
 
+  it('gives each of several seeds a share of the deadline, so a silent first seed does not stop the second', async () => {
+    const cluster = use(await serve(), (c) => c.close());
+    const silent = await silentServer();
+    const started = Date.now();
+    await changer().join('n6', [silent, cluster.address], 2_000);
+    expect(cluster.raft.servers.has('n6')).toBe(true);
+    // The silent seed got its share (2000 / 3 ms), not the whole deadline.
+    expect(Date.now() - started).toBeLessThan(1_900);
+  });
+
+  it('also moves on from a seed whose connection stops answering mid-call', async () => {
+    const stalled = use(new MembershipServer(), (s) => s.close());
+    const stalledAddress = await stalled.listen();
+    const cluster = use(await serve(), (c) => c.close());
+    // The stalled server takes the request and never answers it (nobody reads its requests).
+    await expect(changer().leave('n7', [stalledAddress, cluster.address], 3_000)).resolves.toBe(1);
+    expect(cluster.raft.calls).toContain('removeServer n7 0 10000');
+  });
+
   it('pipelines concurrent calls on one pooled connection', async () => {
     const cluster = use(await serve(), (c) => c.close());
     const client = changer();
