@@ -1,4 +1,4 @@
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { parseAddress } from '../membership/address.js';
 import type { ServerAddress } from '../membership/types.js';
@@ -31,7 +31,8 @@ export function openSocket(target: ServerAddress, channel: Channel, options: Res
   const dialedAt = clientDialing();
   return new Promise<Socket>((resolve, reject) => {
     const socket: Socket = options.tls
-      ? tlsConnect({ servername: host, ...options.tls, host, port })
+      ? // SNI takes host names only (RFC 6066): Node warns when given an IP address.
+        tlsConnect({ ...(isIP(host) === 0 ? { servername: host } : {}), ...options.tls, host, port })
       : netConnect({ host, port, noDelay: true });
     const cleanup = (): void => {
       signal.removeEventListener('abort', onAbort);

@@ -12,6 +12,22 @@ const clientTls = { key: fixture('client.key'), cert: fixture('client.crt') };
 const SELF = '127.0.0.1:7999';
 
 describe('TLS', () => {
+  // First in the file: Node prints a deprecation warning once per process.
+  it('sends no SNI server name for an IP address, so Node has nothing to warn about', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      const cluster = use(await serve({ tls: serverTls }), (c) => c.close());
+      const client = use(new TcpChanger({ address: SELF, tls: { ca } }), (c) => c.close());
+      expect(await client.join('n2', cluster.address, 3_000)).toBe(2);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((message) => /ServerName|RFC 6066/.test(message))).toEqual([]);
+  });
+
   it('carries membership requests and raft streams', async () => {
     const cluster = use(await serve({ tls: serverTls }), (c) => c.close());
     const client = use(new TcpChanger({ address: SELF, tls: { ca } }), (c) => c.close());
