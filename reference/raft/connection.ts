@@ -1,7 +1,8 @@
 /**
  * Reference raft engine (not part of the published API): RPC over one
  * stream, framed with the library's own codec. The dialer sends requests;
- * the acceptor answers each, in order, on the same stream.
+ * the acceptor answers each, in order, on the same stream; a node accepts
+ * its streams with `acceptStreams`.
  */
 import type { Duplex } from 'node:stream';
 import { MembershipError } from '../../src/membership/errors.js';
@@ -145,4 +146,33 @@ export function serveStream(stream: Duplex, handle: (request: RpcRequest) => Rpc
     }
   });
   stream.on('error', () => stream.destroy());
+}
+
+/**
+ * Accepts streams from `layer` until `signal` aborts, answering each with
+ * {@link serveStream}. `inbound` holds the open ones, so that the owner can
+ * destroy them when it closes.
+ */
+export async function acceptStreams(
+  layer: StreamLayer,
+  signal: AbortSignal,
+  inbound: Set<Duplex>,
+  handle: (request: RpcRequest) => RpcResponse,
+  onError: (error: Error) => void,
+): Promise<void> {
+  while (!signal.aborted) {
+    let stream: Duplex;
+    try {
+      stream = await layer.accept(signal);
+    } catch {
+      return; // closed, here or by the layer's owner
+    }
+    if (signal.aborted) {
+      stream.destroy();
+      return;
+    }
+    inbound.add(stream);
+    stream.once('close', () => inbound.delete(stream));
+    serveStream(stream, handle, onError);
+  }
 }

@@ -8,14 +8,15 @@ import { parseAddress } from '../../src/membership/address.js';
 import { InvalidOptionError, MembershipTimeoutError, NotLeaderError, ShuttingDownError } from '../../src/membership/errors.js';
 import type { ConfigurationServer, Raft, RaftState } from '../../src/membership/raft.js';
 import type { ServerAddress, ServerID } from '../../src/membership/types.js';
+import { Candidacy, type CandidacyHost } from './candidate.js';
 import { ChangeQueue, type ChangeHost } from './changes.js';
-import { EMPTY_CONFIGURATION, isVoter, quorumMatchIndex, type Configuration } from './configuration.js';
-import { serveStream } from './connection.js';
-import { collectVotes } from './election.js';
+import { EMPTY_CONFIGURATION, type Configuration } from './configuration.js';
+import { acceptStreams } from './connection.js';
 import { Conditions } from './conditions.js';
-import { EntryKind, RaftLog, type LogEntry } from './log.js';
-import { RpcType, type RequestVoteResult, type RpcRequest, type RpcResponse } from './messages.js';
+import { EntryKind, RaftLog } from './log.js';
+import { RpcType, type RpcRequest, type RpcResponse } from './messages.js';
 import { handleAppendEntries, handleRequestVote, type FollowerContext } from './follower.js';
+import { Leadership, type LeadershipHost } from './leader.js';
 import { resolveOptions, type RaftLogger, type RaftNodeOptions, type StateChange } from './options.js';
 import { PeerSet } from './peer-set.js';
 import type { RaftStorage } from './storage.js';
@@ -42,6 +43,8 @@ export class RaftNode implements Raft {
   readonly #inbound = new Set<Duplex>();
   readonly #listeners = new Set<(change: StateChange) => void>();
   readonly #follower: FollowerContext;
+  readonly #candidacy: Candidacy;
+  readonly #leadership: Leadership;
   #state: RaftState = 'follower';
   #leaderId: ServerID = '';
   #leaderAddress: ServerAddress = '';
@@ -49,11 +52,6 @@ export class RaftNode implements Raft {
   #commitIndex = 0;
   #latest: Configuration = EMPTY_CONFIGURATION;
   #committed: Configuration = EMPTY_CONFIGURATION;
-  /** The index of this leader's no-op; changes wait until it commits. */
-  #readyIndex = 0;
-  #handingOff = false;
-  #electionTimer: NodeJS.Timeout | undefined;
-  #quorumTimer: NodeJS.Timeout | undefined;
   #started = false;
   #closed = false;
   /** Aborts the pending accept() on close. */
@@ -81,12 +79,14 @@ export class RaftNode implements Raft {
       isLeader: (term) => this.#isLeader(term),
       onAppendResult: (term, result) => {
         this.#observeTerm(result.term);
-        if (this.#isLeader(term)) this.#advanceCommit();
+        if (this.#isLeader(term)) this.#leadership.advanceCommit();
         this.#conditions.notify();
       },
     });
     this.#changes = new ChangeQueue(this.#changeHost());
     this.#follower = this.#followerContext();
+    this.#candidacy = new Candidacy(this.#candidacyHost());
+    this.#leadership = new Leadership(this.#leadershipHost());
   }
 
   /** The current term (durable). */
@@ -151,8 +151,14 @@ export class RaftNode implements Raft {
     this.#started = true;
     this.#latest = this.#log.configurationAt(this.#log.lastIndex);
     this.#syncPeers();
-    void this.#acceptLoop();
-    this.#resetElectionTimer();
+    void acceptStreams(
+      this.#layer,
+      this.#closing.signal,
+      this.#inbound,
+      (request) => this.#handle(request),
+      (error) => this.#logger('warn', `${this.id}: closing a stream: ${error.message}`),
+    );
+    this.#candidacy.resetTimer();
     this.#emit();
   }
 
@@ -162,8 +168,8 @@ export class RaftNode implements Raft {
     this.#closed = true;
     this.#closing.abort();
     this.#state = 'shutdown';
-    clearTimeout(this.#electionTimer);
-    clearInterval(this.#quorumTimer);
+    this.#candidacy.stopTimer();
+    this.#leadership.stopQuorumCheck();
     this.#peers.closeAll();
     for (const stream of this.#inbound) stream.destroy();
     this.#inbound.clear();
@@ -174,7 +180,7 @@ export class RaftNode implements Raft {
   /** Appends `command` as leader; resolves to its index once committed. */
   async apply(command: unknown, timeoutMs: number): Promise<number> {
     const term = this.#assertLeader();
-    const index = this.#appendAsLeader({ kind: EntryKind.Command, command });
+    const index = this.#leadership.append({ kind: EntryKind.Command, command });
     await this.#waitUntil(term, () => this.#commitIndex >= index, performance.now() + timeoutMs, () => {
       return new MembershipTimeoutError(`entry ${index} not committed within ${timeoutMs} ms; it may still commit`);
     });
@@ -205,7 +211,7 @@ export class RaftNode implements Raft {
 
   #assertLeader(): number {
     if (this.#closed) throw new ShuttingDownError('raft node is closed');
-    if (this.#state !== 'leader' || this.#handingOff) throw new NotLeaderError();
+    if (this.#state !== 'leader' || this.#leadership.handingOff) throw new NotLeaderError();
     return this.term;
   }
 
@@ -229,44 +235,33 @@ export class RaftNode implements Raft {
 
   #becomeFollower(): void {
     if (this.#state === 'leader') {
-      this.#peers.stopReplication();
-      clearInterval(this.#quorumTimer);
+      this.#leadership.end();
       this.#leaderId = '';
       this.#leaderAddress = '';
     }
     this.#state = 'follower';
-    this.#resetElectionTimer();
+    this.#candidacy.resetTimer();
     this.#emit();
     this.#conditions.notify();
+  }
+
+  #becomeCandidate(): void {
+    this.#setTerm(this.term + 1);
+    this.#storage.votedFor = this.id;
+    this.#state = 'candidate';
+    this.#leaderId = '';
+    this.#leaderAddress = '';
+    this.#candidacy.resetTimer();
+    this.#emit();
   }
 
   #becomeLeader(): void {
     this.#state = 'leader';
     this.#leaderId = this.id;
     this.#leaderAddress = this.address;
-    clearTimeout(this.#electionTimer);
-    this.#peers.startReplication(this.term);
-    this.#readyIndex = this.#appendAsLeader({ kind: EntryKind.Noop });
-    this.#quorumTimer = setInterval(() => this.#checkQuorum(), this.electionTimeoutMs);
-    this.#logger('info', `${this.id} is leader of term ${this.term}`);
+    this.#candidacy.stopTimer();
+    this.#leadership.begin();
     this.#emit();
-  }
-
-  /** A leader that has not heard from a majority for an election timeout steps down (check-quorum). */
-  #checkQuorum(): void {
-    if (this.#state === 'leader' && !this.#handingOff && isVoter(this.#latest, this.id) && !this.#peers.heardFromQuorum(this.#latest)) {
-      this.#logger('warn', `${this.id} lost contact with a majority; stepping down`);
-      this.#becomeFollower();
-    }
-  }
-
-  #resetElectionTimer(): void {
-    clearTimeout(this.#electionTimer);
-    this.#electionTimer = undefined;
-    // Non-voters and servers removed from the configuration never campaign.
-    if (this.#closed || !this.#started || this.#state === 'leader' || !isVoter(this.#latest, this.id)) return;
-    const timeout = this.electionTimeoutMs * (1 + Math.random());
-    this.#electionTimer = setTimeout(() => void this.#campaign(false), timeout);
   }
 
   #heardFromLeaderRecently(): boolean {
@@ -274,63 +269,7 @@ export class RaftNode implements Raft {
     return this.#leaderId !== '' && performance.now() - this.#lastLeaderContact < this.electionTimeoutMs;
   }
 
-  /**
-   * Pre-vote first (unless a leader asked us to take over): nobody's term
-   * moves unless a majority would vote for us, so a server cut off or
-   * removed from the cluster cannot disrupt it.
-   */
-  async #campaign(transfer: boolean): Promise<void> {
-    if (this.#closed || this.#state === 'leader' || !isVoter(this.#latest, this.id)) return;
-    if (!transfer) {
-      const term = this.term;
-      const contact = this.#lastLeaderContact;
-      this.#resetElectionTimer();
-      const wouldWin = await collectVotes(this.#latest, this.id, (id) => this.#askVote(id, term + 1, true, false), (r) => this.#observeTerm(r.term));
-      if (!wouldWin || this.term !== term || this.#lastLeaderContact !== contact) return;
-    }
-    if (this.#closed || this.state() === 'leader') return;
-    this.#setTerm(this.term + 1);
-    this.#storage.votedFor = this.id;
-    this.#state = 'candidate';
-    this.#leaderId = '';
-    this.#leaderAddress = '';
-    this.#resetElectionTimer();
-    this.#emit();
-    const term = this.term;
-    const won = await collectVotes(this.#latest, this.id, (id) => this.#askVote(id, term, false, transfer), (r) => this.#observeTerm(r.term));
-    if (won && this.#state === 'candidate' && this.term === term && !this.#closed) this.#becomeLeader();
-  }
-
-  #askVote(id: ServerID, term: number, preVote: boolean, leadershipTransfer: boolean): Promise<RequestVoteResult> {
-    const peer = this.#peers.get(id);
-    if (!peer) return Promise.reject(new Error(`no peer ${id}`));
-    const { lastIndex: lastLogIndex, lastTerm: lastLogTerm } = this.#log;
-    return peer.client.request(
-      { type: RpcType.RequestVote, term, candidateId: this.id, lastLogIndex, lastLogTerm, preVote, leadershipTransfer },
-      this.electionTimeoutMs,
-    );
-  }
-
   // ---- log, commit, configuration ----------------------------------------
-
-  #appendAsLeader(entry: Omit<LogEntry, 'index' | 'term'>): number {
-    const index = this.#log.lastIndex + 1;
-    this.#log.append({ ...entry, index, term: this.term });
-    if (entry.servers) this.#configurationChanged();
-    this.#peers.kick();
-    this.#advanceCommit();
-    return index;
-  }
-
-  #advanceCommit(): void {
-    if (this.#state !== 'leader') return;
-    const match = quorumMatchIndex(this.#latest, (id) => this.#peers.matchIndex(id));
-    // §5.4.2: only an entry of the leader's own term commits by counting.
-    if (match > this.#commitIndex && this.#log.termAt(match) === this.term) {
-      this.#setCommitIndex(match);
-      this.#peers.kick();
-    }
-  }
 
   #setCommitIndex(index: number): void {
     this.#commitIndex = index;
@@ -346,7 +285,7 @@ export class RaftNode implements Raft {
   #configurationChanged(): void {
     this.#latest = this.#log.configurationAt(this.#log.lastIndex);
     this.#syncPeers();
-    this.#resetElectionTimer();
+    this.#candidacy.resetTimer();
   }
 
   #syncPeers(): void {
@@ -368,28 +307,6 @@ export class RaftNode implements Raft {
 
   // ---- streams and RPCs ---------------------------------------------------
 
-  async #acceptLoop(): Promise<void> {
-    while (!this.#closed) {
-      let stream: Duplex;
-      try {
-        stream = await this.#layer.accept(this.#closing.signal);
-      } catch {
-        return; // closed, here or by the layer's owner
-      }
-      if (this.#closed) {
-        stream.destroy();
-        return;
-      }
-      this.#inbound.add(stream);
-      stream.once('close', () => this.#inbound.delete(stream));
-      serveStream(
-        stream,
-        (request) => this.#handle(request),
-        (error) => this.#logger('warn', `${this.id}: closing a stream: ${error.message}`),
-      );
-    }
-  }
-
   #handle(request: RpcRequest): RpcResponse {
     if (this.#closed) throw new ShuttingDownError('raft node closed');
     switch (request.type) {
@@ -400,34 +317,10 @@ export class RaftNode implements Raft {
       case RpcType.TimeoutNow: {
         this.#observeTerm(request.term);
         const answer = { type: RpcType.TimeoutNowResult, term: this.term } as const;
-        if (request.term === this.term && this.#state !== 'leader') void this.#campaign(true);
+        if (request.term === this.term && this.#state !== 'leader') void this.#candidacy.campaign(true);
         return answer;
       }
     }
-  }
-
-  /**
-   * Once its own removal has committed, a leader passes leadership to the
-   * most up-to-date voter with TimeoutNow (dissertation §3.10) and steps
-   * down, so the cluster is not leaderless for an election timeout.
-   */
-  async #handOff(term: number, deadline: number): Promise<void> {
-    this.#handingOff = true;
-    try {
-      const target = this.#peers.transferTarget(this.#latest);
-      if (target) {
-        const wait = Math.min(deadline - performance.now(), this.electionTimeoutMs);
-        await this.#waitUntil(term, () => target.matchIndex >= this.#log.lastIndex, performance.now() + wait, () => new Error('target lagging'));
-        await target.client.request({ type: RpcType.TimeoutNow, term, leaderId: this.id }, this.electionTimeoutMs);
-        this.#logger('info', `${this.id} handed leadership to ${target.id}`);
-      }
-    } catch (error) {
-      // The others elect a leader by themselves after an election timeout.
-      this.#logger('warn', `${this.id}: leadership hand-off failed: ${(error as Error).message}`);
-    } finally {
-      this.#handingOff = false;
-    }
-    if (this.#isLeader(term)) this.#becomeFollower();
   }
 
   #emit(): void {
@@ -454,12 +347,12 @@ export class RaftNode implements Raft {
         this.#leaderId = leaderId;
         this.#leaderAddress = leaderAddress;
         if (this.#state !== 'follower') this.#becomeFollower();
-        else this.#resetElectionTimer();
+        else this.#candidacy.resetTimer();
         if (changed) this.#emit();
       },
       setCommitIndex: (index) => this.#setCommitIndex(index),
       configurationChanged: () => this.#configurationChanged(),
-      resetElectionTimer: () => this.#resetElectionTimer(),
+      resetElectionTimer: () => this.#candidacy.resetTimer(),
     };
   }
 
@@ -471,7 +364,7 @@ export class RaftNode implements Raft {
         const term = this.#assertLeader();
         await this.#waitUntil(
           term,
-          () => this.#commitIndex >= this.#readyIndex && this.#commitIndex >= this.#latest.index,
+          () => this.#commitIndex >= this.#leadership.readyIndex && this.#commitIndex >= this.#latest.index,
           deadline,
           () => new MembershipTimeoutError('timed out waiting for the previous configuration change to commit'),
         );
@@ -492,9 +385,46 @@ export class RaftNode implements Raft {
       waitUntil: (term, check, deadline, onTimeout) => this.#waitUntil(term, check, deadline, onTimeout),
       appendConfiguration: (term, servers) => {
         if (this.#assertLeader() !== term) throw new NotLeaderError();
-        return this.#appendAsLeader({ kind: EntryKind.Configuration, servers });
+        return this.#leadership.append({ kind: EntryKind.Configuration, servers });
       },
-      handOff: (term, deadline) => this.#handOff(term, deadline),
+      handOff: (term, deadline) => this.#leadership.handOff(term, deadline),
+    };
+  }
+
+  #candidacyHost(): CandidacyHost {
+    return {
+      id: this.id,
+      electionTimeoutMs: this.electionTimeoutMs,
+      log: this.#log,
+      term: () => this.term,
+      state: () => this.#state,
+      closed: () => this.#closed,
+      started: () => this.#started,
+      latest: () => this.#latest,
+      peer: (id) => this.#peers.get(id),
+      lastLeaderContact: () => this.#lastLeaderContact,
+      observeTerm: (term) => this.#observeTerm(term),
+      becomeCandidate: () => this.#becomeCandidate(),
+      becomeLeader: () => this.#becomeLeader(),
+    };
+  }
+
+  #leadershipHost(): LeadershipHost {
+    return {
+      id: this.id,
+      electionTimeoutMs: this.electionTimeoutMs,
+      log: this.#log,
+      peers: this.#peers,
+      logger: this.#logger,
+      term: () => this.term,
+      state: () => this.#state,
+      isLeader: (term) => this.#isLeader(term),
+      latest: () => this.#latest,
+      commitIndex: () => this.#commitIndex,
+      setCommitIndex: (index) => this.#setCommitIndex(index),
+      configurationChanged: () => this.#configurationChanged(),
+      waitUntil: (term, check, deadline, onTimeout) => this.#waitUntil(term, check, deadline, onTimeout),
+      stepDown: () => this.#becomeFollower(),
     };
   }
 }

@@ -1,0 +1,132 @@
+/**
+ * Reference raft engine (not part of the published API): leadership —
+ * taking office with a no-op, appending and committing as leader,
+ * check-quorum, and handing leadership over on self-removal.
+ */
+import type { RaftState } from '../../src/membership/raft.js';
+import type { ServerID } from '../../src/membership/types.js';
+import { isVoter, quorumMatchIndex, type Configuration } from './configuration.js';
+import { EntryKind, type LogEntry, type RaftLog } from './log.js';
+import { RpcType } from './messages.js';
+import type { RaftLogger } from './options.js';
+import type { PeerSet } from './peer-set.js';
+
+/** What leadership needs from its node. Deadlines are `performance.now()` values. */
+export interface LeadershipHost {
+  readonly id: ServerID;
+  readonly electionTimeoutMs: number;
+  readonly log: RaftLog;
+  readonly peers: PeerSet;
+  readonly logger: RaftLogger;
+  term(): number;
+  state(): RaftState;
+  /** True while this node is open and leads in `term`. */
+  isLeader(term: number): boolean;
+  latest(): Configuration;
+  commitIndex(): number;
+  setCommitIndex(index: number): void;
+  /** A configuration entry was appended. */
+  configurationChanged(): void;
+  /** Resolves once `check()` holds; throws NotLeaderError once this node no longer leads in `term`. */
+  waitUntil(term: number, check: () => boolean, deadline: number, onTimeout: () => Error): Promise<void>;
+  /** Becomes a follower. */
+  stepDown(): void;
+}
+
+/** The leader's side of a node: active between `begin()` and `end()`. */
+export class Leadership {
+  readonly #host: LeadershipHost;
+  /** The index of this leader's no-op; changes wait until it commits. */
+  #readyIndex = 0;
+  #handingOff = false;
+  #quorumTimer: NodeJS.Timeout | undefined;
+
+  constructor(host: LeadershipHost) {
+    this.#host = host;
+  }
+
+  get readyIndex(): number {
+    return this.#readyIndex;
+  }
+
+  /** True while handing leadership over: the node takes no new requests. */
+  get handingOff(): boolean {
+    return this.#handingOff;
+  }
+
+  /** Takes office: the node's state is already `leader`. Replication starts and a no-op is appended at once. */
+  begin(): void {
+    const host = this.#host;
+    host.peers.startReplication(host.term());
+    this.#readyIndex = this.append({ kind: EntryKind.Noop });
+    this.#quorumTimer = setInterval(() => this.#checkQuorum(), host.electionTimeoutMs);
+    host.logger('info', `${host.id} is leader of term ${host.term()}`);
+  }
+
+  /** Leaves office: replication and the quorum check stop. */
+  end(): void {
+    this.#host.peers.stopReplication();
+    this.stopQuorumCheck();
+  }
+
+  stopQuorumCheck(): void {
+    clearInterval(this.#quorumTimer);
+  }
+
+  /** Appends `entry` in the current term; resolves to its index. A configuration takes effect at once. */
+  append(entry: Omit<LogEntry, 'index' | 'term'>): number {
+    const { log, peers } = this.#host;
+    const index = log.lastIndex + 1;
+    log.append({ ...entry, index, term: this.#host.term() });
+    if (entry.servers) this.#host.configurationChanged();
+    peers.kick();
+    this.advanceCommit();
+    return index;
+  }
+
+  /** Commits what a majority of the latest configuration's voters hold. */
+  advanceCommit(): void {
+    const host = this.#host;
+    if (host.state() !== 'leader') return;
+    const match = quorumMatchIndex(host.latest(), (id) => host.peers.matchIndex(id));
+    // §5.4.2: only an entry of the leader's own term commits by counting.
+    if (match > host.commitIndex() && host.log.termAt(match) === host.term()) {
+      host.setCommitIndex(match);
+      host.peers.kick();
+    }
+  }
+
+  /** A leader that has not heard from a majority for an election timeout steps down (check-quorum). */
+  #checkQuorum(): void {
+    const host = this.#host;
+    if (host.state() === 'leader' && !this.#handingOff && isVoter(host.latest(), host.id) && !host.peers.heardFromQuorum(host.latest())) {
+      host.logger('warn', `${host.id} lost contact with a majority; stepping down`);
+      host.stepDown();
+    }
+  }
+
+  /**
+   * Once its own removal has committed, a leader passes leadership to the
+   * most up-to-date voter with TimeoutNow (dissertation §3.10) and steps
+   * down, so the cluster is not leaderless for an election timeout.
+   */
+  async handOff(term: number, deadline: number): Promise<void> {
+    const host = this.#host;
+    this.#handingOff = true;
+    try {
+      const target = host.peers.transferTarget(host.latest());
+      if (target) {
+        const wait = Math.min(deadline - performance.now(), host.electionTimeoutMs);
+        await host.waitUntil(term, () => target.matchIndex >= host.log.lastIndex, performance.now() + wait, () => new Error('target lagging'));
+        await target.client.request({ type: RpcType.TimeoutNow, term, leaderId: host.id }, host.electionTimeoutMs);
+        host.logger('info', `${host.id} handed leadership to ${target.id}`);
+      }
+    } catch (error) {
+      // The others elect a leader by themselves after an election timeout.
+      host.logger('warn', `${host.id}: leadership hand-off failed: ${(error as Error).message}`);
+    } finally {
+      this.#handingOff = false;
+    }
+    if (host.isLeader(term)) host.stepDown();
+  }
+}
