@@ -1,11 +1,11 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChangeRejectedError, Channel, DiagnosticsChannel, MembershipServer, ReplyStatus, TcpChanger, type ChangeRequest } from '../../src/index.js';
-import { decodeResponse, encodeFrame, encodeHello, encodeRequest } from '../../src/protocol/index.js';
+import { ChangeRejectedError, DiagnosticsChannel, MembershipServer, TcpChanger, type ChangeRequest } from '../../src/index.js';
+import { decodeResponse, encodeFrame, encodeRequest } from '../../src/protocol/index.js';
 import { useCleanup } from '../support/cleanup.js';
 import { FakeRaft } from '../support/fake-raft.js';
 import { serve } from '../support/membership-fixture.js';
-import { RawPeer } from '../support/raw-peer.js';
+import { membershipPeer } from '../support/raw-peer.js';
 
 const use = useCleanup();
 
@@ -130,9 +130,7 @@ describe('diagnostics channels', () => {
   it('report bad_request answers, and leave the answer to the request in flight under that rid whole', async () => {
     const events = record();
     const server = use(new MembershipServer(), (s) => s.close());
-    const peer = use(await RawPeer.connect(await server.listen()), (p) => p.close());
-    peer.write(encodeHello(Channel.Membership));
-    expect([...(await peer.read(2))]).toEqual([ReplyStatus.Accepted, 0]);
+    const peer = use(await membershipPeer(await server.listen()), (p) => p.close());
     const requests = server.requests[Symbol.asyncIterator]();
     peer.write(encodeRequest({ type: 'leave', rid: 9, id: 'a' }));
     const first = (await requests.next()).value as ChangeRequest;
@@ -159,9 +157,7 @@ describe('diagnostics channels', () => {
   ])('report a connection dropped for %s, with the reason, before its close', async (_what, bytes, code) => {
     const events = record();
     const server = use(new MembershipServer(), (s) => s.close());
-    const peer = use(await RawPeer.connect(await server.listen()), (p) => p.close());
-    peer.write(encodeHello(Channel.Membership));
-    await peer.read(2);
+    const peer = use(await membershipPeer(await server.listen()), (p) => p.close());
     peer.write(bytes);
     await peer.waitClosed();
     await until(() => of(events, DiagnosticsChannel.ServerConnectionClose).length > 0);
