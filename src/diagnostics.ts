@@ -30,7 +30,7 @@ import { replyStatusName } from './protocol/preamble.js';
 export const DiagnosticsChannel = {
   /** A membership request was received and decoded: {@link ServerRequestEvent}. */
   ServerRequest: 'raft-membership:server:request',
-  /** The server answered a request: {@link ServerResponseEvent}. */
+  /** The server answered a request, `bad_request` answers included: {@link ServerResponseEvent}. */
   ServerResponse: 'raft-membership:server:response',
   /** A connection completed its preamble on the server: {@link ServerConnectionOpenEvent}. */
   ServerConnectionOpen: 'raft-membership:server:connection:open',
@@ -38,6 +38,8 @@ export const DiagnosticsChannel = {
   ServerConnectionRefused: 'raft-membership:server:connection:refused',
   /** A connection the server accepted closed: {@link ServerConnectionCloseEvent}. */
   ServerConnectionClose: 'raft-membership:server:connection:close',
+  /** The server dropped a membership connection for a protocol violation: {@link ServerProtocolErrorEvent}. */
+  ServerProtocolError: 'raft-membership:server:protocol-error',
   /** The client completed a dial and its preamble: {@link ClientConnectionOpenEvent}. */
   ClientConnectionOpen: 'raft-membership:client:connection:open',
   /** A dial or its preamble failed or was refused: {@link ClientConnectionRefusedEvent}. */
@@ -86,7 +88,11 @@ export interface ServerResponseEvent {
   readonly remote: string;
   /** The request id answered. */
   readonly rid: number;
-  /** The request answered; absent if nobody subscribed when it was received. */
+  /**
+   * The request answered; absent if nobody subscribed when it was received,
+   * and for a `bad_request` answer to a request the server did not accept
+   * (one it could not validate, or a rid already in flight).
+   */
   readonly request?: RequestSummary;
   /** True for a success. */
   readonly ok: boolean;
@@ -134,6 +140,18 @@ export interface ServerConnectionCloseEvent {
   readonly durationMs: number;
   /** True if it closed because of an error. */
   readonly hadError: boolean;
+}
+
+/** Payload of `raft-membership:server:protocol-error`. */
+export interface ServerProtocolErrorEvent {
+  /** The connection, being destroyed: its `connection:close` event follows. */
+  readonly socket: Socket;
+  /** The peer's `host:port`. */
+  readonly remote: string;
+  /** Why, for humans: the error's message. */
+  readonly reason: string;
+  /** The violation: a `FrameTooLargeError`, `EmptyFrameError`, `MalformedFrameError` or `InvalidMessageError`. */
+  readonly error: unknown;
 }
 
 /** Payload of `raft-membership:client:connection:open`. */
@@ -203,6 +221,7 @@ const serverResponse = channel(DiagnosticsChannel.ServerResponse);
 const serverOpen = channel(DiagnosticsChannel.ServerConnectionOpen);
 const serverRefused = channel(DiagnosticsChannel.ServerConnectionRefused);
 const serverClose = channel(DiagnosticsChannel.ServerConnectionClose);
+const serverProtocolError = channel(DiagnosticsChannel.ServerProtocolError);
 const clientOpen = channel(DiagnosticsChannel.ClientConnectionOpen);
 const clientRefused = channel(DiagnosticsChannel.ClientConnectionRefused);
 const clientClose = channel(DiagnosticsChannel.ClientConnectionClose);
@@ -281,6 +300,24 @@ export function serverAnswered<R extends ResponseMessage>(socket: Socket, respon
   };
   serverResponse.publish(event);
   return response;
+}
+
+/**
+ * @internal Server: a `bad_request` answer to a request that was not
+ * accepted is about to be written; returns it unchanged. Unlike
+ * {@link serverAnswered} it leaves alone the request in flight under the
+ * same rid, whose own answer comes later.
+ */
+export function serverRefusedRequest<R extends ResponseMessage>(socket: Socket, response: R): R {
+  if (serverResponse.hasSubscribers) {
+    serverResponse.publish({ socket, remote: remoteOf(socket), rid: response.rid, ok: response.ok, ...(response.ok ? {} : { code: response.code }) } satisfies ServerResponseEvent);
+  }
+  return response;
+}
+
+/** @internal Server: the connection is being dropped for the protocol violation `error`. */
+export function serverDroppedForProtocolError(socket: Socket, reason: string, error: unknown): void {
+  if (serverProtocolError.hasSubscribers) serverProtocolError.publish({ socket, remote: remoteOf(socket), reason, error } satisfies ServerProtocolErrorEvent);
 }
 
 /** @internal Client: a dial begins; returns its start time, or NaN if nobody listens. */

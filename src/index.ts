@@ -55,6 +55,7 @@ export {
   type ServerConnectionOpenEvent,
   type ServerConnectionRefusedEvent,
   type ServerConnectionCloseEvent,
+  type ServerProtocolErrorEvent,
   type ClientConnectionOpenEvent,
   type ClientConnectionRefusedEvent,
   type ClientConnectionCloseEvent,

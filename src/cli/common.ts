@@ -161,7 +161,19 @@ export function exitCodeOf(err: unknown): number {
   }
   const code = (err as { code?: unknown } | null)?.code;
   if (code === 'ECONNREFUSED' || code === 'ECONNRESET') return ExitCode.Refused;
+  if (typeof code === 'string' && isTlsRefusal(code)) return ExitCode.Refused;
   return ExitCode.Failure;
+}
+
+/**
+ * A TLS handshake the other side (or our own check of its certificate)
+ * refused: an OpenSSL alert such as `ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED`,
+ * Node's `ERR_TLS_CERT_ALTNAME_INVALID`, or an X.509 verification code such
+ * as `SELF_SIGNED_CERT_IN_CHAIN` or `UNABLE_TO_VERIFY_LEAF_SIGNATURE`. The
+ * help promises exit 1 for "wrong ... TLS"; without this they fell to 3.
+ */
+function isTlsRefusal(code: string): boolean {
+  return code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_CERT') || /^(UNABLE_TO_|[A-Z_]*CERT)/.test(code);
 }
 
 /** What a command prints: one JSON object, or text for people. */
@@ -199,7 +211,8 @@ export function fail(command: string | undefined, err: unknown, json: boolean): 
     return exitCode;
   }
   const prefix = command ? `raft-membership ${command}` : 'raft-membership';
-  let text = `${prefix}: ${WHAT[exitCode]}: ${error.message}`;
+  // OpenSSL's messages end in a newline of their own.
+  let text = `${prefix}: ${WHAT[exitCode]}: ${error.message.trimEnd()}`;
   if (cause) text += `\n  last error: ${cause}`;
   if (exitCode === ExitCode.Timeout && command !== 'members' && command !== 'ping') text += '\n  the change may still commit; running the same command again is safe';
   if (exitCode === ExitCode.Usage) text += `\n  see: raft-membership ${command ? `${command} ` : ''}--help`;

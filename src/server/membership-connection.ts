@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { ChangeRequest, newJoinRequest, newLeaveRequest } from '../membership/change-request.js';
 import { ShuttingDownError } from '../membership/errors.js';
 import type { ClusterConfiguration } from '../membership/read-configuration.js';
-import { serverAnswered, serverReceived } from '../diagnostics.js';
+import { serverAnswered, serverDroppedForProtocolError, serverReceived, serverRefusedRequest } from '../diagnostics.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
 import { InvalidMessageError, ProtocolError } from '../protocol/errors.js';
 import { WireErrorCode, decodeRequest, encodeResponse, type RequestMessage, type ResponseMessage } from '../protocol/messages.js';
@@ -102,14 +102,14 @@ export class MembershipConnection {
       message = decodeRequest(payload);
     } catch (err) {
       if (err instanceof InvalidMessageError && err.requestId !== undefined) {
-        this.#write(encodeResponse({ rid: err.requestId, ok: false, code: WireErrorCode.BadRequest, message: err.message }));
+        this.#write(encodeResponse(serverRefusedRequest(this.#socket, { rid: err.requestId, ok: false, code: WireErrorCode.BadRequest, message: err.message })));
         return;
       }
       throw err;
     }
     const { rid } = message;
     if (this.#inFlight.has(rid)) {
-      this.#write(encodeResponse({ rid, ok: false, code: WireErrorCode.BadRequest, message: `request id ${rid} is already in flight` }));
+      this.#write(encodeResponse(serverRefusedRequest(this.#socket, { rid, ok: false, code: WireErrorCode.BadRequest, message: `request id ${rid} is already in flight` })));
       return;
     }
     serverReceived(this.#socket, message);
@@ -212,6 +212,7 @@ export class MembershipConnection {
 
   #drop(reason: string, err?: unknown): void {
     const level = err instanceof ProtocolError ? 'warn' : 'debug';
+    if (level === 'warn') serverDroppedForProtocolError(this.#socket, reason, err);
     this.#host.options.logger[level]?.('closing membership connection', {
       reason,
       remote: `${this.#socket.remoteAddress}:${this.#socket.remotePort}`,

@@ -1,5 +1,9 @@
 import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TlsOptions } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ChangeRejectedError } from '../../src/index.js';
@@ -179,5 +183,92 @@ describe('raft-membership (the built command)', () => {
       expect(result.stdout).toMatch(/Examples:\n {2}raft-membership /);
     }
     expect((await run('--version')).stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('raft-membership over TLS and with a shared secret', () => {
+  const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/tls/${name}`, import.meta.url));
+  const serverTls = { key: readFileSync(fixture('server.key')), cert: readFileSync(fixture('server.crt')) };
+  const mutualTls = { ...serverTls, ca: readFileSync(fixture('ca.crt')), requestCert: true, rejectUnauthorized: true };
+  const ca = ['--tls-ca', fixture('ca.crt')];
+  const clientCert = ['--tls-cert', fixture('client.crt'), '--tls-key', fixture('client.key')];
+
+  async function tlsCluster(tls: TlsOptions, raft = new FakeRaft()) {
+    const served = use(await serve({ tls }, raft), (c) => c.close());
+    served.server.serveConfiguration(raft);
+    return served;
+  }
+
+  function secretFile(content: string): string {
+    const dir = mkdtempSync(join(tmpdir(), 'raft-membership-cli-'));
+    use(dir, (d) => rmSync(d, { recursive: true, force: true }));
+    const path = join(dir, 'secret');
+    writeFileSync(path, content, { mode: 0o600 });
+    return path;
+  }
+
+  it('joins and lists the members over TLS, trusting --tls-ca', async () => {
+    const { address, raft } = await tlsCluster(serverTls);
+    const joined = await run('join', '--id', 'n2', '--address', '127.0.0.1:7002', '--target', address, ...ca);
+    expect(joined).toEqual({ code: 0, stdout: 'joined: n2 at 127.0.0.1:7002 is a voter of the cluster (configuration index 2)\n', stderr: '' });
+    expect(raft.servers.get('n2')).toEqual({ id: 'n2', address: '127.0.0.1:7002', role: 'voter' });
+    const listed = await run('members', '--target', address, ...ca, '--json');
+    expect(listed.stderr).toBe('');
+    expect(JSON.parse(listed.stdout)).toMatchObject({ ok: true, command: 'members', members: [{ id: 'n2', address: '127.0.0.1:7002', role: 'voter' }] });
+  });
+
+  it('reaches a TLS server named localhost, with no warning', async () => {
+    const { address } = await tlsCluster(serverTls);
+    const port = address.slice(address.lastIndexOf(':') + 1);
+    const listed = await run('members', '--target', `localhost:${port}`, ...ca);
+    expect(listed).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it('exits 1 when it does not trust the server certificate', async () => {
+    const { address } = await tlsCluster(serverTls);
+    const result = await run('members', '--target', address, '--tls-ca', fixture('server.crt'));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^raft-membership members: refused: /);
+    expect(result.stderr).not.toMatch(/Warning/);
+  });
+
+  it('passes mutual TLS with --tls-cert and --tls-key', async () => {
+    const { address, raft } = await tlsCluster(mutualTls);
+    const joined = await run('join', '--id', 'n2', '--address', '127.0.0.1:7002', '--target', address, ...ca, ...clientCert);
+    expect(joined).toMatchObject({ code: 0, stderr: '' });
+    expect(raft.servers.has('n2')).toBe(true);
+    const listed = await run('members', '--target', address, ...ca, ...clientCert);
+    expect(listed).toMatchObject({ code: 0, stderr: '' });
+    expect(listed.stdout).toMatch(/^n2 +127\.0\.0\.1:7002 +voter$/m);
+  });
+
+  it('exits 1 when a mutual TLS server wants a client certificate it was not given', async () => {
+    const { address, raft } = await tlsCluster(mutualTls);
+    const joined = await run('join', '--id', 'n2', '--address', '127.0.0.1:7002', '--target', address, ...ca, '--timeout', '3s');
+    expect(joined.code).toBe(1);
+    expect(joined.stdout).toBe('');
+    expect(joined.stderr).toMatch(/^raft-membership join: refused: /);
+    expect(joined.stderr).not.toMatch(/Warning/);
+    expect(raft.servers.has('n2')).toBe(false);
+    const json = await run('members', '--target', address, ...ca, '--timeout', '3s', '--json');
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, command: 'members', exitCode: 1 });
+  });
+
+  it('proves the secret of --secret-file, ignoring one trailing newline', async () => {
+    const { address, raft } = use(await serve({ secret: 's3cret' }), (c) => c.close());
+    const joined = await run('join', '--id', 'n2', '--address', '127.0.0.1:7002', '--target', address, '--secret-file', secretFile('s3cret\n'));
+    expect(joined).toMatchObject({ code: 0, stderr: '' });
+    expect(raft.servers.has('n2')).toBe(true);
+  });
+
+  it('exits 1 for a wrong secret, and for none', async () => {
+    const { address, raft } = use(await serve({ secret: 's3cret' }), (c) => c.close());
+    const wrong = await run('join', '--id', 'n2', '--address', '127.0.0.1:7002', '--target', address, '--secret-file', secretFile('guess\n'));
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/^raft-membership join: refused: peer refused the connection: auth_failed/);
+    expect(wrong.stderr).not.toMatch(/Warning/);
+    const none = await run('leave', '--id', 'n2', '--target', address);
+    expect(none.code).toBe(1);
+    expect(raft.servers.has('n2')).toBe(false);
   });
 });

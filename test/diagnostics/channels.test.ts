@@ -1,9 +1,11 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChangeRejectedError, DiagnosticsChannel, MembershipServer, TcpChanger } from '../../src/index.js';
+import { ChangeRejectedError, DiagnosticsChannel, MembershipServer, TcpChanger, type ChangeRequest } from '../../src/index.js';
+import { decodeResponse, encodeFrame, encodeRequest } from '../../src/protocol/index.js';
 import { useCleanup } from '../support/cleanup.js';
 import { FakeRaft } from '../support/fake-raft.js';
 import { serve } from '../support/membership-fixture.js';
+import { membershipPeer } from '../support/raw-peer.js';
 
 const use = useCleanup();
 
@@ -123,5 +125,48 @@ describe('diagnostics channels', () => {
     const events = record();
     await changer.leave('n2', cluster.address, 2_000);
     expect(events.map(([name]) => name)).toEqual([DiagnosticsChannel.ServerRequest, DiagnosticsChannel.ServerResponse]);
+  });
+
+  it('report bad_request answers, and leave the answer to the request in flight under that rid whole', async () => {
+    const events = record();
+    const server = use(new MembershipServer(), (s) => s.close());
+    const peer = use(await membershipPeer(await server.listen()), (p) => p.close());
+    const requests = server.requests[Symbol.asyncIterator]();
+    peer.write(encodeRequest({ type: 'leave', rid: 9, id: 'a' }));
+    const first = (await requests.next()).value as ChangeRequest;
+    peer.write(encodeRequest({ type: 'leave', rid: 9, id: 'b' }));
+    expect(decodeResponse(await peer.readFrame())).toMatchObject({ rid: 9, code: 'bad_request' });
+    peer.write(encodeFrame({ type: 'rename', rid: 10, id: 'c' }));
+    expect(decodeResponse(await peer.readFrame())).toMatchObject({ rid: 10, code: 'bad_request' });
+    first.done(null, 4);
+    expect(decodeResponse(await peer.readFrame())).toEqual({ rid: 9, ok: true, index: 4 });
+
+    expect(of(events, DiagnosticsChannel.ServerRequest)).toEqual([expect.objectContaining({ rid: 9, type: 'leave', id: 'a' })]);
+    const responses = of(events, DiagnosticsChannel.ServerResponse).map(({ socket: _socket, ...rest }) => rest);
+    expect(responses).toEqual([
+      { remote: expect.any(String), rid: 9, ok: false, code: 'bad_request' },
+      { remote: expect.any(String), rid: 10, ok: false, code: 'bad_request' },
+      { remote: expect.any(String), rid: 9, ok: true, index: 4, request: { type: 'leave', id: 'a' }, durationMs: expect.any(Number) },
+    ]);
+  });
+
+  it.each([
+    ['an oversized length', Buffer.from([0x00, 0x01, 0x00, 0x01]), 'ERR_FRAME_TOO_LARGE'],
+    ['bytes that are not MessagePack', Buffer.from([0, 0, 0, 1, 0xc1]), 'ERR_MALFORMED_FRAME'],
+    ['a map without a rid', encodeFrame({ type: 'leave', id: 'x' }), 'ERR_INVALID_MESSAGE'],
+  ])('report a connection dropped for %s, with the reason, before its close', async (_what, bytes, code) => {
+    const events = record();
+    const server = use(new MembershipServer(), (s) => s.close());
+    const peer = use(await membershipPeer(await server.listen()), (p) => p.close());
+    peer.write(bytes);
+    await peer.waitClosed();
+    await until(() => of(events, DiagnosticsChannel.ServerConnectionClose).length > 0);
+    const [dropped, ...more] = of(events, DiagnosticsChannel.ServerProtocolError);
+    expect(more).toEqual([]);
+    expect(dropped).toEqual({ socket: expect.anything(), remote: expect.stringMatching(/^127\.0\.0\.1:\d+$/), reason: expect.any(String), error: expect.objectContaining({ code }) });
+    expect(dropped!.reason).toBe((dropped!.error as Error).message);
+    const names = events.map(([name]) => name);
+    expect(names.indexOf(DiagnosticsChannel.ServerProtocolError)).toBeLessThan(names.indexOf(DiagnosticsChannel.ServerConnectionClose));
+    expect(of(events, DiagnosticsChannel.ServerResponse)).toEqual([]);
   });
 });

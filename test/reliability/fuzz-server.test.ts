@@ -4,10 +4,9 @@ import { DEFAULT_MAX_FRAME_SIZE, MAGIC, decodeResponse, encodeRequest, replyStat
 import { useCleanup } from '../support/cleanup.js';
 import { FakeRaft } from '../support/fake-raft.js';
 import { expectedOutcome, fuzzInputs, type FuzzInput } from '../support/fuzz-inputs.js';
-import { membershipPeer } from '../support/hostile.js';
 import { serve } from '../support/membership-fixture.js';
 import { MB, memorySample } from '../support/memory.js';
-import { RawPeer } from '../support/raw-peer.js';
+import { RawPeer, membershipPeer } from '../support/raw-peer.js';
 
 // Random and mutated input against a live server, on many connections,
 // while a TcpChanger keeps making legitimate changes. FUZZ_SEED=<n>

@@ -2,10 +2,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { Channel, MembershipServer, ReplyStatus, TcpChanger, type MembershipServerOptions } from '../../src/index.js';
 import { decodeResponse, encodeHello, encodeRequest } from '../../src/protocol/index.js';
 import { useCleanup } from '../support/cleanup.js';
-import { answerEverything, membershipPeer, writeUntilStalled } from '../support/hostile.js';
+import { answerEverything, writeUntilStalled } from '../support/hostile.js';
 import { serve } from '../support/membership-fixture.js';
 import { MB, memorySample } from '../support/memory.js';
-import { RawPeer } from '../support/raw-peer.js';
+import { RawPeer, membershipPeer } from '../support/raw-peer.js';
 
 // Peers that try to make the server hold more than its limits allow. Each
 // test checks the server's documented answer and that it still serves.

@@ -10,15 +10,12 @@ import {
 import { decodeResponse, encodeFrame, encodeHello, encodeRequest } from '../../src/protocol/index.js';
 import { useCleanup } from '../support/cleanup.js';
 import { serve } from '../support/membership-fixture.js';
-import { RawPeer } from '../support/raw-peer.js';
+import { RawPeer, membershipPeer as openMembershipPeer } from '../support/raw-peer.js';
 
 const use = useCleanup();
 
 async function membershipPeer(address: string): Promise<RawPeer> {
-  const peer = use(await RawPeer.connect(address), (p) => p.close());
-  peer.write(encodeHello(Channel.Membership));
-  expect([...(await peer.read(2))]).toEqual([ReplyStatus.Accepted, 0]);
-  return peer;
+  return use(await openMembershipPeer(address), (p) => p.close());
 }
 
 async function response(peer: RawPeer) {

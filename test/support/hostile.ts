@@ -1,19 +1,5 @@
 import type { Socket } from 'node:net';
-import { Channel, ReplyStatus, type MembershipServer, type ServerAddress } from '../../src/index.js';
-import { encodeHello } from '../../src/protocol/index.js';
-import { RawPeer } from './raw-peer.js';
-
-/** A raw peer past the preamble of the membership channel (no cluster name, no secret). */
-export async function membershipPeer(address: ServerAddress): Promise<RawPeer> {
-  const peer = await RawPeer.connect(address);
-  peer.write(encodeHello(Channel.Membership));
-  const reply = await peer.read(2);
-  if (reply[0] !== ReplyStatus.Accepted) {
-    peer.close();
-    throw new Error(`preamble refused with status ${reply[0]}`);
-  }
-  return peer;
-}
+import type { MembershipServer } from '../../src/index.js';
 
 /** What {@link writeUntilStalled} managed. */
 export interface FloodResult {

@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
-import { parseAddress, type ServerAddress } from '../../src/index.js';
+import { Channel, ReplyStatus, parseAddress, type ServerAddress } from '../../src/index.js';
+import { encodeHello } from '../../src/protocol/index.js';
 
 /**
  * A hand-driven TCP peer for feeding a server exact bytes and reading what
@@ -92,4 +93,16 @@ export class RawPeer {
       this.#wake = undefined;
     }
   }
+}
+
+/** A raw peer past the preamble of the membership channel (no cluster name, no secret). */
+export async function membershipPeer(address: ServerAddress): Promise<RawPeer> {
+  const peer = await RawPeer.connect(address);
+  peer.write(encodeHello(Channel.Membership));
+  const reply = await peer.read(2);
+  if (reply[0] !== ReplyStatus.Accepted) {
+    peer.close();
+    throw new Error(`preamble refused with status ${reply[0]}`);
+  }
+  return peer;
 }
