@@ -10,9 +10,11 @@ import { ChangeLedger } from './support/change-ledger.js';
 // three-server reference cluster: its port carries the leader's raft streams
 // and the legitimate members' joins and leaves while the fuzz runs. The
 // fuzzed member is a follower (a long election timeout keeps it one), so a
-// mutated request that stays valid is answered with a redirect: as a leader
-// it would faithfully add a voter at a made-up address, and a few of those
-// cost the cluster its quorum, which is raft doing as asked, not a fault.
+// mutated request that stays valid is answered with a redirect. As leader it
+// would act on it, as raft should: a non-voter at a made-up address joins
+// and stays, and a voter's join holds the one change queue while raft waits
+// up to 10 s for it to catch up (then refuses it), so the legitimate changes
+// and the fuzz's own answers would wait behind it.
 // Raft streams a mutated hello opens go to the real RaftNode.
 // FUZZ_SEED=<n> replays a run; FUZZ_INPUTS and FUZZ_SECONDS (default 6) make it longer.
 
