@@ -9,7 +9,6 @@ import {
   InvalidAddressError,
   InvalidOptionError,
   MembershipTimeoutError,
-  RemoteError,
   UnsupportedRequestError,
   UnsupportedRoleError,
   parseAddress,
@@ -21,11 +20,11 @@ import {
 export const ExitCode = {
   /** Done. */
   Success: 0,
-  /** The cluster (or the server) said no: a refused change, handshake, secret or request; a refused connection. */
+  /** The cluster (or the server) said no: a refused change, handshake, secret or request; a refused connection (ping only: the others retry it). */
   Refused: 1,
   /** No answer in time: the deadline passed. A change may still commit. */
   Timeout: 2,
-  /** Anything else: a bug, or an error this tool does not know. */
+  /** Anything else: a bug, a server's internal error, or an error this tool does not know. */
   Failure: 3,
   /** Bad usage: unknown command or option, a missing or invalid value (sysexits' EX_USAGE). */
   Usage: 64,
@@ -154,7 +153,6 @@ export function exitCodeOf(err: unknown): number {
     err instanceof HandshakeRefusedError ||
     err instanceof AuthenticationError ||
     err instanceof BadRequestError ||
-    err instanceof RemoteError ||
     err instanceof ConnectionClosedError
   ) {
     return ExitCode.Refused;

@@ -2,7 +2,7 @@
 /**
  * The `raft-membership` command: join, leave, members and ping against a
  * running cluster, with the library's own client. Exit codes: 0 success,
- * 1 refused, 2 timeout, 3 other failure, 64 bad usage.
+ * 1 refused, 2 timeout, 3 other failure (a server's internal error too), 64 bad usage.
  */
 import { readFileSync } from 'node:fs';
 import { join, leave } from './change.js';
@@ -27,7 +27,8 @@ Commands:
 Exit codes:
   0   success
   1   refused: the cluster or server said no (change rejected, unsupported role or
-      request, wrong cluster name, secret or TLS, connection refused)
+      request, wrong cluster name, secret or TLS; for ping, which never
+      retries, also a refused connection)
   2   timeout: no answer within --timeout; a join or leave may still commit,
       and running it again is safe
   3   any other failure

@@ -1,6 +1,6 @@
 import { ANSWER_BYTES, NONCE_BYTES, computeProof, newNonce, proofMatches } from './auth.js';
 import { BadPreambleError } from './errors.js';
-import { Channel, PROTOCOL_VERSION, ReplyStatus, encodeReply, parseHello, type Hello } from './preamble.js';
+import { Channel, HELLO_HEADER_BYTES, MAGIC, PROTOCOL_VERSION, ReplyStatus, encodeReply, parseHello, type Hello } from './preamble.js';
 
 /** What the accepting side requires of a dialer. */
 export interface ServerHandshakeOptions {
@@ -65,22 +65,27 @@ export class ServerHandshake {
   }
 
   #readHello(): ServerStep {
+    const bytes = this.#buffer;
+    // The version is judged before anything else in the hello but the magic
+    // (§2): only the header's layout is fixed across versions, so a name
+    // another version may encode differently must not make it BadPreamble.
+    const whole = bytes.length >= HELLO_HEADER_BYTES && bytes.length >= HELLO_HEADER_BYTES + bytes[7]!;
+    if (whole && bytes.compare(MAGIC, 0, MAGIC.length, 0, MAGIC.length) === 0 && bytes[4] !== PROTOCOL_VERSION) {
+      this.#finished = true;
+      return {
+        kind: 'refused',
+        send: encodeReply(ReplyStatus.UnsupportedVersion, Buffer.from([PROTOCOL_VERSION])),
+        reason: `unsupported protocol version ${bytes[4]}`,
+      };
+    }
     let parsed;
     try {
-      parsed = parseHello(this.#buffer);
+      parsed = parseHello(bytes);
     } catch (err) {
       return this.#refuse(ReplyStatus.BadPreamble, (err as BadPreambleError).message);
     }
     if (!parsed) return { kind: 'need-more' };
     const { hello, length } = parsed;
-    if (hello.version !== PROTOCOL_VERSION) {
-      this.#finished = true;
-      return {
-        kind: 'refused',
-        send: encodeReply(ReplyStatus.UnsupportedVersion, Buffer.from([PROTOCOL_VERSION])),
-        reason: `unsupported protocol version ${hello.version}`,
-      };
-    }
     if (hello.flags !== 0) return this.#refuse(ReplyStatus.BadPreamble, `flags must be 0 in version 1, got ${hello.flags}`);
     if (hello.channel !== Channel.Membership && hello.channel !== Channel.Raft) {
       return this.#refuse(ReplyStatus.UnknownChannel, `unknown channel ${hello.channel}`);

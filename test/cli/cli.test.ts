@@ -77,6 +77,16 @@ describe('raft-membership (the built command)', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, command: 'join', exitCode: 1, error: { code: 'ERR_CHANGE_REJECTED', message: 'no' } });
   });
 
+  it('exits 3 for a server that failed in a way it does not explain', async () => {
+    const raft = new FakeRaft();
+    raft.failNext = new Error('disk full');
+    const { address } = await cluster(raft);
+    const failed = await run('join', '--id', 'n2', '--address', '127.0.0.1:7002', '--target', address, '--json');
+    expect(failed.code).toBe(3);
+    // The server keeps the detail to itself: the client learns only that it was internal.
+    expect(JSON.parse(failed.stdout)).toMatchObject({ ok: false, exitCode: 3, error: { code: 'ERR_REMOTE', message: 'server error internal: internal error' } });
+  });
+
   it('exits 1 for a wrong cluster name, and for a non-voter join to a raft without non-voters', async () => {
     const { address } = await cluster(new FakeRaft());
     const wrong = await run('leave', '--id', 'n2', '--target', address, '--cluster', 'other');

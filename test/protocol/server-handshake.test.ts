@@ -41,6 +41,11 @@ describe('ServerHandshake', () => {
     expect(parseReply(step.send!)?.reply.status).toBe(status);
   });
 
+  it('judges the version before the name: another version may write its name otherwise', () => {
+    const step = new ServerHandshake().push(Buffer.from([0x52, 0x46, 0x54, 0x4d, 2, 1, 0, 1, 0xff]));
+    expect(parseReply(step.send!)?.reply).toEqual({ status: ReplyStatus.UnsupportedVersion, detail: Buffer.from([1]) });
+  });
+
   it('waits for more bytes before judging an incomplete hello', () => {
     const handshake = new ServerHandshake();
     expect(handshake.push(Buffer.from('RFTM'))).toEqual({ kind: 'need-more' });
