@@ -213,6 +213,23 @@ class _Reader:
         return struct.unpack(fmt, self.take(n))[0]
 
 
+# Fixed-size numbers: type byte -> struct format (big-endian).
+_NUMBERS = {
+    0xCA: ">f", 0xCB: ">d",
+    0xCC: ">B", 0xCD: ">H", 0xCE: ">I", 0xCF: ">Q",
+    0xD0: ">b", 0xD1: ">h", 0xD2: ">i", 0xD3: ">q",
+}
+
+# Values whose length (or element count) follows the type byte: format of
+# that length, and what follows it.
+_LENGTH_PREFIXED = {
+    0xC4: (">B", "bin"), 0xC5: (">H", "bin"), 0xC6: (">I", "bin"),
+    0xD9: (">B", "str"), 0xDA: (">H", "str"), 0xDB: (">I", "str"),
+    0xDC: (">H", "array"), 0xDD: (">I", "array"),
+    0xDE: (">H", "map"), 0xDF: (">I", "map"),
+}
+
+
 def unpackb(payload: bytes, max_depth: int = MAX_DEPTH) -> Any:
     """Decode exactly one value; refuse trailing bytes, extensions, 0xc1, deep nesting."""
     r = _Reader(bytes(payload))
@@ -241,46 +258,19 @@ def _unpack(r: _Reader, depth: int, max_depth: int) -> Any:
         return False
     if b == 0xC3:
         return True
-    if b == 0xC4:
-        return bytes(r.take(r.u(">B", 1)))
-    if b == 0xC5:
-        return bytes(r.take(r.u(">H", 2)))
-    if b == 0xC6:
-        return bytes(r.take(r.u(">I", 4)))
-    if b == 0xCA:
-        return r.u(">f", 4)
-    if b == 0xCB:
-        return r.u(">d", 8)
-    if b == 0xCC:
-        return r.u(">B", 1)
-    if b == 0xCD:
-        return r.u(">H", 2)
-    if b == 0xCE:
-        return r.u(">I", 4)
-    if b == 0xCF:
-        return r.u(">Q", 8)
-    if b == 0xD0:
-        return r.u(">b", 1)
-    if b == 0xD1:
-        return r.u(">h", 2)
-    if b == 0xD2:
-        return r.u(">i", 4)
-    if b == 0xD3:
-        return r.u(">q", 8)
-    if b == 0xD9:
-        return _str(r.take(r.u(">B", 1)))
-    if b == 0xDA:
-        return _str(r.take(r.u(">H", 2)))
-    if b == 0xDB:
-        return _str(r.take(r.u(">I", 4)))
-    if b == 0xDC:
-        return _unpack_array(r, r.u(">H", 2), depth, max_depth)
-    if b == 0xDD:
-        return _unpack_array(r, r.u(">I", 4), depth, max_depth)
-    if b == 0xDE:
-        return _unpack_map(r, r.u(">H", 2), depth, max_depth)
-    if b == 0xDF:
-        return _unpack_map(r, r.u(">I", 4), depth, max_depth)
+    if b in _NUMBERS:
+        fmt = _NUMBERS[b]
+        return r.u(fmt, struct.calcsize(fmt))
+    if b in _LENGTH_PREFIXED:
+        fmt, kind = _LENGTH_PREFIXED[b]
+        n = r.u(fmt, struct.calcsize(fmt))
+        if kind == "bin":
+            return bytes(r.take(n))
+        if kind == "str":
+            return _str(r.take(n))
+        if kind == "array":
+            return _unpack_array(r, n, depth, max_depth)
+        return _unpack_map(r, n, depth, max_depth)
     if b in _EXT_TYPES:
         raise DecodeError("extension types are not plain MessagePack")
     raise DecodeError(f"byte {b:#04x} is never used by MessagePack")  # 0xc1
