@@ -29,13 +29,6 @@ export class ConnectionPool {
     this.#options = options;
   }
 
-  /** Open connections, over all targets. */
-  get size(): number {
-    let n = 0;
-    for (const pool of this.#pools.values()) n += pool.connections.length;
-    return n;
-  }
-
   /** A ready connection to `target`, dialing one if needed. */
   acquire(target: ServerAddress, call: CallSignal): Promise<ClientConnection> {
     if (this.#closed) return Promise.reject(new ShuttingDownError('client is closed'));

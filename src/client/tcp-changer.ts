@@ -127,6 +127,11 @@ export class TcpChanger implements Changer {
     let lastError: unknown;
     let seedAt = 0;
     let next = seeds[0]!;
+    // After a failure worth retrying, the next attempt goes to the next seed.
+    const rotate = (): void => {
+      seedAt = (seedAt + 1) % seeds.length;
+      next = seeds[seedAt]!;
+    };
     const began = performance.now();
     // With several seeds, an attempt gets its share of the deadline, so a
     // seed that never answers does not keep the others from their turn.
@@ -153,7 +158,7 @@ export class TcpChanger implements Changer {
         } catch (err) {
           // The deadline's own abort is not news: keep the failure before it as the cause.
           if (!call.aborted) lastError = err;
-          throw this.#failed(err, call, () => (next = seeds[(seedAt = (seedAt + 1) % seeds.length)]!));
+          throw this.#failed(err, call, rotate);
         }
         if (response.ok) return response;
         const err = fromWireError(response, request.type === 'join' ? request.role : undefined);
@@ -168,7 +173,7 @@ export class TcpChanger implements Changer {
           current = err.leader;
           continue;
         }
-        throw this.#failed(err, call, () => (next = seeds[(seedAt = (seedAt + 1) % seeds.length)]!));
+        throw this.#failed(err, call, rotate);
       }
     };
     try {

@@ -21,10 +21,6 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     return this.#items.length;
   }
 
-  get ended(): boolean {
-    return this.#ended;
-  }
-
   /** Adds an item, handing it straight to a waiting taker if there is one. */
   push(item: T): void {
     if (this.#ended) throw new ShuttingDownError('queue is closed');

@@ -14,10 +14,6 @@ export class DeadlineQueue<T> {
     private readonly onExpire: (item: T) => void,
   ) {}
 
-  get size(): number {
-    return this.#deadlines.size;
-  }
-
   add(item: T): void {
     this.#deadlines.set(item, performance.now() + this.timeoutMs);
     if (!this.#timer) this.#arm();

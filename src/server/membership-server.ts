@@ -240,11 +240,13 @@ export class MembershipServer implements ConnectionHost {
       serverRefusedConnection(socket, step.send, step.reason);
       socket.end(step.send);
       // A peer that never reads its refusal must not hold the socket open.
-      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+      const linger = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+      socket.once('close', () => clearTimeout(linger));
       return;
     }
-    if (step.channel === Channel.Raft) return this.#acceptStream(socket, step.send, step.rest);
+    // close() may have begun while the preamble ran: either channel is refused then.
     if (this.#closing) return this.#finish(socket, refusal(ReplyStatus.ShuttingDown, 'server is shutting down'));
+    if (step.channel === Channel.Raft) return this.#acceptStream(socket, step.send, step.rest);
     socket.write(step.send);
     serverOpened(socket, Channel.Membership);
     const connection = new MembershipConnection(socket, this, step.rest);
@@ -253,9 +255,9 @@ export class MembershipServer implements ConnectionHost {
   }
 
   #acceptStream(socket: Socket, reply: Buffer, rest: Buffer): void {
-    const refuse = (status: ReplyStatus, reason: string): void => this.#finish(socket, refusal(status, reason));
-    if (this.#closing) return refuse(ReplyStatus.ShuttingDown, 'server is shutting down');
-    if (this.#streams.size >= this.options.maxPendingStreams) return refuse(ReplyStatus.Busy, 'too many raft streams waiting');
+    if (this.#streams.size >= this.options.maxPendingStreams) {
+      return this.#finish(socket, refusal(ReplyStatus.Busy, 'too many raft streams waiting'));
+    }
     socket.write(reply);
     serverOpened(socket, Channel.Raft);
     if (rest.length > 0) socket.unshift(rest);
