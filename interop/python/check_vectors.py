@@ -41,11 +41,14 @@ EXPECTED = {
     "request-join-nonvoter": rftm.frame(R("join", 2, "node-3", "[fd00::3]:7000", "nonvoter").to_map()),
     "request-leave": rftm.frame(R("leave", 300, "node-2").to_map()),
     "request-members": rftm.frame(R("members", 8).to_map()),
+    "request-members-page": rftm.frame(R("members", 9, offset=1000).to_map()),
     "response-ok-index": rftm.frame(rftm.ok(1, 42).to_map()),
     "response-ok": rftm.frame(rftm.ok(300).to_map()),
     "response-members": rftm.frame(rftm.ok(8, 42, [
         {"id": "node-1", "address": "10.0.0.1:7000", "role": "voter"},
         {"id": "node-3", "address": "[fd00::3]:7000", "role": "nonvoter"}]).to_map()),
+    "response-members-page": rftm.frame(rftm.ok(9, 42, [
+        {"id": "node-5", "address": "10.0.0.5:7000", "role": "voter"}], next=1001).to_map()),
     "response-different-leader": rftm.frame(rftm.error(7, "different_leader", "not the leader", "10.0.0.1:7000").to_map()),
     "response-unknown-leader": rftm.frame(rftm.error(7, "unknown_leader", "leader unknown").to_map()),
     "response-timeout": rftm.frame(rftm.error(7, "timeout", "not committed in time").to_map()),
@@ -86,7 +89,7 @@ def main() -> int:
             if rftm.parse_request(data[4:]).to_map() != rftm.unpackb(data[4:]):
                 failures.append(f"{name}: decode round trip")
         if name.startswith("response-"):
-            r = rftm.parse_response(data[4:], for_members=name == "response-members")
+            r = rftm.parse_response(data[4:], for_members=name.startswith("response-members"))
             if rftm.frame(r.to_map()) != data:
                 failures.append(f"{name}: decode round trip")
     for f in failures:

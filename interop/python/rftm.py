@@ -609,9 +609,12 @@ class Request:
     id: str = ""
     address: str = ""
     role: str = "voter"
+    offset: int = 0  # members only: the first server wanted (§7, pages)
 
     def to_map(self) -> dict:
         m: dict = {"type": self.type, "rid": self.rid}
+        if self.type == "members" and self.offset:
+            m["offset"] = self.offset
         if self.type in ("join", "leave"):
             m["id"] = self.id
         if self.type == "join":
@@ -638,7 +641,12 @@ def parse_request(payload: bytes) -> Request:
         raise ProtocolError("map without a valid rid")
     t = v.get("type")
     if t == "members":
-        return Request("members", rid)
+        offset = v.get("offset")
+        if offset is None:  # §7: nil is absent, absent is 0
+            offset = 0
+        if not valid_rid(offset):  # the same range as a rid: uint32
+            raise BadRequest(rid, "offset must be an integer from 0 to 4294967295")
+        return Request("members", rid, offset=offset)
     if t not in ("join", "leave"):
         raise BadRequest(rid, "type must be join, leave or members")
     ident = v.get("id")
@@ -666,6 +674,7 @@ class Response:
     code: str = ""
     message: str = ""
     leader: str | None = None
+    next: int | None = None  # members only: more servers follow from here (§7)
 
     def to_map(self) -> dict:
         m: dict = {"rid": self.rid, "ok": self.ok}
@@ -674,6 +683,8 @@ class Response:
                 m["index"] = self.index
             if self.members is not None:
                 m["members"] = self.members
+                if self.next is not None:
+                    m["next"] = self.next
         else:
             m["code"] = self.code
             # §7: at most 512 bytes of UTF-8, cut at a character boundary
@@ -683,8 +694,9 @@ class Response:
         return m
 
 
-def ok(rid: int, index: int | None = None, members: list[dict] | None = None) -> Response:
-    return Response(rid, True, index, members)
+def ok(rid: int, index: int | None = None, members: list[dict] | None = None,
+       next: int | None = None) -> Response:
+    return Response(rid, True, index, members, next=next)
 
 
 def error(rid: int, code: str, message: str, leader: str | None = None) -> Response:
@@ -729,6 +741,10 @@ def parse_response(payload: bytes, for_members: bool = False) -> Response:
                         or role not in ("voter", "nonvoter"):
                     raise ProtocolError("invalid members entry")
                 members.append({"id": e["id"], "address": e["address"], "role": role})
+            nxt = v.get("next")
+            if nxt is not None and not valid_rid(nxt):  # uint32, like a rid
+                raise ProtocolError("next must be an integer from 0 to 4294967295")
+            return Response(rid, True, index, members, next=nxt)
         return Response(rid, True, index, members)
     code = v.get("code")
     if not isinstance(code, str) or not code:

@@ -8,6 +8,13 @@ import { decodePayload, encodeFrame } from './msgpack.js';
 /** The largest request id: ids are unsigned 32-bit integers. */
 export const MAX_REQUEST_ID = 0xffff_ffff;
 
+/**
+ * The largest response payload a server sends, in bytes, and so the least a
+ * dialer's maximum frame size for responses may be: a `members` answer
+ * that would be larger is cut into pages (docs/wire-format.md §7).
+ */
+export const MEMBERS_PAGE_BYTES = 65_536;
+
 /** The longest server id accepted, in UTF-8 bytes. */
 export const MAX_SERVER_ID_BYTES = 256;
 
@@ -52,10 +59,15 @@ export interface LeaveMessage {
   readonly id: ServerID;
 }
 
-/** Asks for the cluster's configuration, as the leader knows it. */
+/**
+ * Asks for the cluster's configuration, as the leader knows it: one page of
+ * it, starting at server `offset` (0 when absent). See {@link MembersResponse.next}.
+ */
 export interface MembersMessage {
   readonly type: 'members';
   readonly rid: number;
+  /** The position in the configuration's server list of the first server wanted. @default 0 */
+  readonly offset?: number;
 }
 
 /** Any membership request. */
@@ -68,12 +80,18 @@ export interface SuccessResponse {
   readonly index?: number;
 }
 
-/** The answer to a `members` request: the configuration, and its log index when known. */
+/**
+ * The answer to a `members` request: a page of the configuration (every
+ * server from the request's `offset` on that fits {@link MEMBERS_PAGE_BYTES}),
+ * and the configuration's log index when known.
+ */
 export interface MembersResponse {
   readonly rid: number;
   readonly ok: true;
   readonly index?: number;
   readonly members: readonly ConfigurationServer[];
+  /** Present when more servers follow: the `offset` to ask for next. */
+  readonly next?: number;
 }
 
 /** The change was not made (or its outcome is unknown, for `timeout`). */
@@ -94,7 +112,11 @@ export function encodeRequest(request: RequestMessage): Buffer {
   if (request.type === 'join') {
     return encodeFrame({ type: 'join', rid: request.rid, id: request.id, address: request.address, role: request.role });
   }
-  if (request.type === 'members') return encodeFrame({ type: 'members', rid: request.rid });
+  if (request.type === 'members') {
+    // The first page's request stays the two-key map of the test vector.
+    const { offset } = request;
+    return encodeFrame(offset === undefined || offset === 0 ? { type: 'members', rid: request.rid } : { type: 'members', rid: request.rid, offset });
+  }
   return encodeFrame({ type: 'leave', rid: request.rid, id: request.id });
 }
 
@@ -107,7 +129,10 @@ export function encodeResponse(response: ResponseMessage): Buffer {
     // number past that, which is no longer exact) is left out rather than sent
     // as a float. msgpackr writes numbers past 32 bits as float64; a BigInt goes out as uint64.
     if (index !== undefined && Number.isSafeInteger(index) && index >= 0) body.index = index > 0xffff_ffff ? BigInt(index) : index;
-    if ('members' in response) body.members = response.members.map(({ id, address, role }) => ({ id, address, role }));
+    if ('members' in response) {
+      body.members = response.members.map(({ id, address, role }) => ({ id, address, role }));
+      if (response.next !== undefined) body.next = response.next;
+    }
     return encodeFrame(body);
   }
   const body: Record<string, unknown> = { rid: response.rid, ok: false, code: response.code, message: response.message };
@@ -142,8 +167,13 @@ export function decodeRequest(payload: Uint8Array): RequestMessage {
     }
     case 'leave':
       return { type: 'leave', rid, id: serverId(value.id, fail) };
-    case 'members':
-      return { type: 'members', rid };
+    case 'members': {
+      const offset = value.offset ?? 0;
+      if (!Number.isInteger(offset) || (offset as number) < 0 || (offset as number) > MAX_REQUEST_ID) {
+        return fail(`offset must be an integer from 0 to ${MAX_REQUEST_ID}, got ${describe(value.offset)}`);
+      }
+      return offset === 0 ? { type: 'members', rid } : { type: 'members', rid, offset: offset as number };
+    }
     default:
       return fail(`unknown type ${describe(value.type)}`);
   }
@@ -160,7 +190,13 @@ export function decodeResponse(payload: Uint8Array): ResponseMessage {
     const index = responseIndex(value.index, fail);
     const head = index === undefined ? { rid, ok: true as const } : { rid, ok: true as const, index };
     if (value.members === undefined || value.members === null) return head;
-    return { ...head, members: configurationServers(value.members, fail) };
+    const members = configurationServers(value.members, fail);
+    const next = value.next;
+    if (next === undefined || next === null) return { ...head, members };
+    if (!Number.isInteger(next) || (next as number) < 0 || (next as number) > MAX_REQUEST_ID) {
+      return fail(`next must be an integer from 0 to ${MAX_REQUEST_ID}, got ${describe(next)}`);
+    }
+    return { ...head, members, next: next as number };
   }
   if (value.ok !== false) return fail('ok must be true or false');
   if (typeof value.code !== 'string' || value.code === '') return fail('code must be a non-empty string');

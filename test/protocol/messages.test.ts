@@ -33,6 +33,7 @@ const request: fc.Arbitrary<RequestMessage> = fc.oneof(
   fc.record({ type: fc.constant('join' as const), rid, id: serverId, address, role: fc.constantFrom('voter' as const, 'nonvoter' as const) }),
   fc.record({ type: fc.constant('leave' as const), rid, id: serverId }),
   fc.record({ type: fc.constant('members' as const), rid }),
+  fc.record({ type: fc.constant('members' as const), rid, offset: fc.integer({ min: 1, max: MAX_REQUEST_ID }) }),
 );
 
 const member = fc.record({ id: serverId, address, role: fc.constantFrom('voter' as const, 'nonvoter' as const) });
@@ -41,6 +42,7 @@ const response: fc.Arbitrary<ResponseMessage> = fc.oneof(
   fc.record({ rid, ok: fc.constant(true as const) }),
   fc.record({ rid, ok: fc.constant(true as const), index: fc.maxSafeNat() }),
   fc.record({ rid, ok: fc.constant(true as const), index: fc.maxSafeNat(), members: fc.array(member, { maxLength: 8 }) }, { requiredKeys: ['rid', 'ok', 'members'] }),
+  fc.record({ rid, ok: fc.constant(true as const), index: fc.maxSafeNat(), members: fc.array(member, { maxLength: 8 }), next: fc.integer({ min: 0, max: MAX_REQUEST_ID }) }, { requiredKeys: ['rid', 'ok', 'members'] }),
   fc.record({
     rid,
     ok: fc.constant(false as const),
@@ -118,6 +120,8 @@ describe('decodeRequest', () => {
     ['an unknown type', { ...join, type: 'rename' }, /unknown type "rename"/],
     ['a missing type', { rid: 4, id: 'a' }, /unknown type nothing/],
     ['a members request with a numeric type', { type: 7, rid: 4 }, /unknown type number 7/],
+    ['a members request with a negative offset', { type: 'members', rid: 4, offset: -1 }, /offset must be an integer from 0/],
+    ['a members request with a fractional offset', { type: 'members', rid: 4, offset: 1.5 }, /offset must be an integer from 0/],
   ])('refuses %s, naming the request id', (_name, value, message) => {
     const attempt = () => decodeRequest(payloadOf(value));
     expect(attempt).toThrow(InvalidMessageError);
@@ -189,6 +193,8 @@ describe('decodeResponse', () => {
     ['a member without an id', { rid: 9, ok: true, members: [{ address: 'a:1', role: 'voter' }] }, /members\[0\]: id must be a non-empty string/],
     ['a member with a bad address', { rid: 9, ok: true, members: [{ id: 'n', address: 'a', role: 'voter' }] }, /members\[0\]: invalid server address/],
     ['a member with an unknown role', { rid: 9, ok: true, members: [{ id: 'n', address: 'a:1', role: 'spare' }] }, /members\[0\]: role must be/],
+    ['a members page whose next is negative', { rid: 9, ok: true, members: [], next: -1 }, /next must be an integer from 0/],
+    ['a members page whose next is a string', { rid: 9, ok: true, members: [], next: '5' }, /next must be an integer from 0/],
   ])('refuses %s, naming the request id', (_name, value, message) => {
     const attempt = () => decodeResponse(payloadOf(value));
     expect(attempt).toThrow(InvalidMessageError);

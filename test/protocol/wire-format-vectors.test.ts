@@ -95,6 +95,7 @@ const EXPECTED: Record<string, Expected> = {
   },
   'request-leave': { kind: 'request', value: { type: 'leave', rid: 300, id: 'node-2' } },
   'request-members': { kind: 'request', value: { type: 'members', rid: 8 } },
+  'request-members-page': { kind: 'request', value: { type: 'members', rid: 9, offset: 1000 } },
   'request-join-lenient': {
     kind: 'request',
     value: { type: 'join', rid: 5, id: 'node-4', address: 'node-4.example:7000', role: 'voter' },
@@ -113,6 +114,10 @@ const EXPECTED: Record<string, Expected> = {
         { id: 'node-3', address: '[fd00::3]:7000', role: 'nonvoter' },
       ],
     },
+  },
+  'response-members-page': {
+    kind: 'response',
+    value: { rid: 9, ok: true, index: 42, members: [{ id: 'node-5', address: '10.0.0.5:7000', role: 'voter' }], next: 1001 },
   },
   'response-different-leader': failure('different_leader', 'not the leader', '10.0.0.1:7000'),
   'response-unknown-leader': failure('unknown_leader', 'leader unknown'),
