@@ -1,4 +1,4 @@
-import { parseAddress } from '../membership/address.js';
+import { parseAddress } from './address-cache.js';
 import { MembershipError } from '../membership/errors.js';
 import type { ConfigurationServer } from '../membership/raft.js';
 import { isServerRole, type ServerAddress, type ServerID, type ServerRole } from '../membership/types.js';
