@@ -1,11 +1,12 @@
 /**
- * `node .bench-build/bench/profile-summary.js FILE.cpuprofile [--top N] [--requests N]`
+ * `node .bench-build/bench/profile-summary.js FILE.cpuprofile [--top N] [--skip-ms N] [--requests N]`
  *
  * Where a process's CPU went, from a V8 CPU profile (`node --cpu-prof`, or
  * `npm run bench -- --profile DIR` for the bench's child processes): self
  * time per function and per source file, as shares of the busy time (the
  * profile's time minus `(idle)`), and in µs per request when told how many
- * requests the profile covers.
+ * requests the profile covers. `--skip-ms` leaves out the profile's first
+ * milliseconds (start-up, module loading, warm-up).
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -47,13 +48,16 @@ function fileOf(url: string, functionName: string): string {
   return url.replace(/^file:\/\/.*\/(src|bench|reference|test)\//, '$1/');
 }
 
-/** Self time per function and per file, largest first. */
-export function summarize(profile: Profile): ProfileSummary {
+/** Self time per function and per file, largest first, leaving out the first `skipUs` of the profile. */
+export function summarize(profile: Profile, skipUs = 0): ProfileSummary {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const self = new Map<number, number>();
   let totalUs = 0;
+  let elapsedUs = 0;
   for (let i = 0; i < profile.samples.length; i++) {
     const delta = profile.timeDeltas[i] ?? 0;
+    elapsedUs += delta;
+    if (elapsedUs < skipUs) continue;
     totalUs += delta;
     self.set(profile.samples[i]!, (self.get(profile.samples[i]!) ?? 0) + delta);
   }
@@ -79,14 +83,14 @@ export function summarize(profile: Profile): ProfileSummary {
 
 function main(argv: readonly string[]): void {
   const file = argv[0];
-  if (!file) throw new Error('usage: profile-summary FILE.cpuprofile [--top N] [--requests N]');
+  if (!file) throw new Error('usage: profile-summary FILE.cpuprofile [--top N] [--skip-ms N] [--requests N]');
   const option = (name: string): number | undefined => {
     const at = argv.indexOf(name);
     return at >= 0 ? Number(argv[at + 1]) : undefined;
   };
   const top = option('--top') ?? 40;
   const requests = option('--requests');
-  const summary = summarize(JSON.parse(readFileSync(file, 'utf8')) as Profile);
+  const summary = summarize(JSON.parse(readFileSync(file, 'utf8')) as Profile, (option('--skip-ms') ?? 0) * 1000);
   const perRequest = (us: number): string => (requests ? ` ${(us / requests).toFixed(3).padStart(8)} µs/req` : '');
   const line = (s: Share): string => `${(s.share * 100).toFixed(1).padStart(5)}% ${(s.us / 1000).toFixed(0).padStart(7)} ms${perRequest(s.us)}  ${s.name}`;
   console.log(`busy ${(summary.busyUs / 1000).toFixed(0)} ms of ${(summary.totalUs / 1000).toFixed(0)} ms${perRequest(summary.busyUs)}`);
