@@ -183,8 +183,13 @@ function readBin(length: number): Buffer {
   return Buffer.from(src.subarray(pos - length, pos));
 }
 
-/** Strings up to this many bytes are decoded in JavaScript when they are ASCII. */
-const SHORT_STRING = 16;
+/**
+ * Strings up to this many bytes are built in JavaScript when they are
+ * ASCII, longer ones by Node. Not more: V8 makes a concatenation of 13
+ * characters or more a rope, which the first lookup (a Map key, a property
+ * name) then has to flatten, and that cost more than Node's decoding.
+ */
+const SHORT_STRING = 12;
 
 function readString(length: number): string {
   need(length);
