@@ -2,9 +2,11 @@
  * A join and a leave committed by a real raft cluster: the reference
  * engine (`reference/raft/`, MemoryStorage) in `ClusterMember`s, three
  * voters plus the joiner, each server one `MembershipServer` port carrying
- * both membership requests and its raft streams. One op is a join of the
- * fourth server (catch-up, configuration entry, commit) followed by its
- * leave, both sent to the leader; join and leave are also timed apart.
+ * both membership requests and its raft streams. One op is a join of a
+ * fourth server, new and empty (catch-up of the whole log, configuration
+ * entry, commit), followed by its leave, both sent to the leader; join and
+ * leave are also timed apart. Starting and closing each new server is not
+ * timed.
  * - raft-join-leave: all four servers in this process;
  * - raft-join-leave-4p: one process per server, as they are deployed; the
  *   joiner's process times its own calls.
@@ -97,10 +99,10 @@ async function inProcessCluster(): Promise<Cluster> {
       await member.join(await leader(), 10_000);
       voters.push(member);
     }
-    const joiner = await start('n3');
+    let joiners = 0;
     return {
       leader,
-      cycle: (target, budget) => joinLeaveCycles(joiner, target, budget),
+      cycle: (target, budget) => joinLeaveCycles(() => ClusterMember.start({ id: `n3-${++joiners}`, ...RAFT_TIMINGS }), target, budget),
       close,
     };
   } catch (err) {
@@ -115,13 +117,13 @@ async function processCluster(): Promise<Cluster> {
     for (const child of children.reverse()) await child.close();
   };
   try {
-    const start = async (id: string, bootstrap = false) => {
+    const start = async (id: string, mode: 'bootstrap' | 'voter' | 'joiner' = 'voter') => {
       const timings = [String(RAFT_TIMINGS.electionTimeoutMs), String(RAFT_TIMINGS.heartbeatMs)];
-      const { child, ready } = await BenchChild.start<string>('raft-member', [id, bootstrap ? 'bootstrap' : 'join', ...timings], `raft-member-${id}`);
+      const { child, ready } = await BenchChild.start<string>('raft-member', [id, mode, ...timings], `raft-member-${id}`);
       children.push(child);
       return { child, address: ready };
     };
-    const voters = [await start('n0', true)];
+    const voters = [await start('n0', 'bootstrap')];
     const leader = () => waitFor(async () => agreedLeader(await Promise.all(voters.map((v) => v.child.ask<MemberStatus>({ op: 'status' })))), 'a leader');
     await leader();
     for (const id of ['n1', 'n2']) {
@@ -129,7 +131,7 @@ async function processCluster(): Promise<Cluster> {
       await member.child.ask({ op: 'join', targets: [await leader()] });
       voters.push(member);
     }
-    const joiner = await start('n3');
+    const joiner = await start('n3', 'joiner');
     return {
       leader,
       cycle: (target, { iterations, ms }) => joiner.child.ask<CycleTimes>({ op: 'cycle', target, iterations, ms }, 60_000 + (Number.isFinite(ms) ? ms : 0)),
