@@ -21,12 +21,14 @@ export {
   UnsupportedRequestError,
   InvalidOptionError,
   InvalidAddressError,
+  AbortError,
+  type CallStage,
 } from './membership/errors.js';
 export { handleChangeRequests, type HandleChangeRequestsOptions } from './membership/handle-change-requests.js';
 export type { Raft, RaftState, ConfigurationServer, RaftConfiguration } from './membership/raft.js';
 export type { ClusterConfiguration, ConfigurationSource } from './membership/read-configuration.js';
 export { ServerRole, isServerRole, type ServerAddress, type ServerID } from './membership/types.js';
-export type { Logger } from './membership/logger.js';
+export type { Logger, LogFields, LogWriter } from './membership/logger.js';
 export {
   ProtocolError,
   FrameTooLargeError,
@@ -39,6 +41,7 @@ export {
   HandshakeRefusedError,
   AuthenticationError,
   ConnectionClosedError,
+  TlsMismatchError,
 } from './protocol/errors.js';
 export { PROTOCOL_VERSION, Channel, ReplyStatus } from './protocol/preamble.js';
 export { WireErrorCode } from './protocol/messages.js';
