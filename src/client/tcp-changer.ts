@@ -279,6 +279,8 @@ export class TcpChanger implements Changer {
         current = err.leader;
         continue;
       }
+      // An answer that the server is closing: it goes last for a while too.
+      if (isServerMissing(err)) this.#memory.failed(current);
       call.record(err);
       throw err;
     }

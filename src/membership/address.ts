@@ -56,7 +56,9 @@ export function parseAddress(address: ServerAddress): HostPort {
   return { host, port };
 }
 
-/** Joins a host and port into a {@link ServerAddress}, bracketing IPv6. */
+/** Joins a host and port into a {@link ServerAddress}, bracketing IPv6. Throws `InvalidOptionError` for a host that is not a string or a port out of 1–65535. */
 export function formatAddress(host: string, port: number): ServerAddress {
+  if (typeof host !== 'string' || host === '') throw invalidOption('host', 'a non-empty string', host);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalidOption('port', 'an integer from 1 to 65535', port);
   return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }

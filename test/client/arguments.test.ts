@@ -6,6 +6,7 @@ import {
   MembershipError,
   MembershipServer,
   TcpChanger,
+  formatAddress,
   kindName,
   newJoinRequest,
   newLeaveRequest,
@@ -165,6 +166,13 @@ describe('the membership core and addresses', () => {
       expect(err).toBeInstanceOf(InvalidAddressError);
       expect(err.message).toMatch(reason);
     }
+  });
+
+  it('formatAddress checks its host and port', async () => {
+    await expectRefused(() => formatAddress(undefined as never, 7000), /^host must be a non-empty string, got undefined$/);
+    await expectRefused(() => formatAddress('10.0.0.1', '7000' as never), /^port must be an integer from 1 to 65535, got "7000" \(string\)$/);
+    await expectRefused(() => formatAddress('10.0.0.1', 70_000), /got 70000 \(number\)$/);
+    expect(formatAddress('::1', 7000)).toBe('[::1]:7000');
   });
 
   it('kindName throws a coded error for a kind it does not know', async () => {

@@ -9,6 +9,8 @@ import {
   type ChangeRequest,
 } from '../../src/index.js';
 import { CallDeadline } from '../../src/client/call-deadline.js';
+import { resolveClientOptions } from '../../src/client/client-options.js';
+import { ping } from '../../src/client/ping.js';
 import { useCleanup } from '../support/cleanup.js';
 import { silentServer } from '../support/dead-ends.js';
 import { FakeRaft } from '../support/fake-raft.js';
@@ -62,6 +64,15 @@ describe('timeouts that say where the call was', () => {
     const err = await failure(changer().members([a.address, b.address], 1_000));
     expect(err.cause).toBeInstanceOf(MembershipTimeoutError);
     expect((err.cause as MembershipTimeoutError).message).toMatch(/^no answer from 127\.0\.0\.1:\d+ within its share of the deadline \(\d+ ms, preamble\); trying the next server$/);
+  });
+
+  it('for a ping (as the CLI runs it): the server and the stage too', async () => {
+    const hole = await silentServer(use);
+    const call = new CallDeadline(200, undefined, new Set());
+    const err = await ping(hole.address, resolveClientOptions(), call).catch((e: unknown) => call.translate(e, `ping of ${hole.address}`));
+    call.release();
+    expect(err).toBeInstanceOf(MembershipTimeoutError);
+    expect(err).toMatchObject({ stage: 'preamble', target: hole.address });
   });
 
   it('names each stage in words, the dial included', async () => {
