@@ -41,6 +41,12 @@ describe('TLS on one side only', () => {
     expect(cluster.raft.servers.size).toBe(0);
   });
 
+  it('a plain client against a server that wants mutual TLS: the same', async () => {
+    const cluster = use(await serve({ tls: { ...serverTls, ca, requestCert: true, rejectUnauthorized: true } }), (c) => c.close());
+    const client = use(new TcpChanger({ address: SELF }), (c) => c.close());
+    expect((await mismatch(client.join('n2', cluster.address, DEADLINE_MS))).serverTls).toBe(true);
+  });
+
   it('a TLS client against a plain server: named, with OpenSSL\'s words as the cause', async () => {
     const cluster = use(await serve(), (c) => c.close());
     const client = use(new TcpChanger({ address: SELF, tls: { ca } }), (c) => c.close());
