@@ -1,27 +1,20 @@
 import type { Socket } from 'node:net';
-import pRetry, { AbortError as StopRetrying } from 'p-retry';
 import { parseAddress } from '../membership/address.js';
 import type { ChangeOptions, Changer } from '../membership/changer.js';
-import { DifferentLeaderError, InvalidOptionError, ShuttingDownError } from '../membership/errors.js';
+import { InvalidOptionError, ShuttingDownError } from '../membership/errors.js';
 import type { ClusterConfiguration } from '../membership/read-configuration.js';
 import type { ServerAddress, ServerID } from '../membership/types.js';
-import { clientRedirected, clientRetrying } from '../diagnostics.js';
-import type { MembersResponse, SuccessResponse } from '../protocol/messages.js';
 import { Channel } from '../protocol/preamble.js';
-import { fromWireError } from '../protocol/wire-errors.js';
 import { callOptions, checkServerId, targetList } from './call-arguments.js';
-import { AttemptDeadline, CallDeadline, type CallSignal } from './call-deadline.js';
+import { CallDeadline } from './call-deadline.js';
 import type { OutgoingRequest } from './client-connection.js';
 import { resolveClientOptions, type ResolvedClientOptions, type TcpChangerOptions } from './client-options.js';
 import { ConnectionPool } from './connection-pool.js';
 import { EndpointMemory } from './endpoint-memory.js';
+import { LeaderCaller } from './leader-caller.js';
 import { readAllPages } from './members-pages.js';
 import { openSocket } from './open-socket.js';
-import { isRetriable, isServerMissing } from './retry-policy.js';
 import { SocketSet } from './socket-set.js';
-
-/** The least time an attempt at one of several servers gets before the next one's turn. */
-const MIN_ATTEMPT_MS = 250;
 
 /** Options of {@link TcpChanger.dial} and {@link TcpChanger.members}; a bare number means `{ timeoutMs }`. */
 export interface DialOptions {
@@ -56,7 +49,7 @@ export class TcpChanger implements Changer {
   /** The options in force, defaults filled in. */
   readonly options: ResolvedClientOptions;
   readonly #pool: ConnectionPool;
-  readonly #memory = new EndpointMemory();
+  readonly #caller: LeaderCaller;
   /** Raft streams being dialed: `close()` waits for them. */
   readonly #dials = new SocketSet();
   /** Set by close(): every later call fails with it at once. */
@@ -68,6 +61,7 @@ export class TcpChanger implements Changer {
   constructor(options: TcpChangerOptions = {}) {
     this.options = resolveClientOptions(options);
     this.#pool = new ConnectionPool(this.options);
+    this.#caller = new LeaderCaller(this.options, this.#pool, new EndpointMemory());
   }
 
   /**
@@ -113,7 +107,7 @@ export class TcpChanger implements Changer {
     const { timeoutMs, signal } = callOptions(timeout, false);
     const call = this.#bound(timeoutMs, signal);
     try {
-      return await readAllPages(async (offset) => ({ response: await this.#run({ type: 'members', offset }, seeds, call), from: call.target! }));
+      return await readAllPages(async (offset) => ({ response: await this.#caller.run({ type: 'members', offset }, seeds, call), from: call.target! }));
     } catch (err) {
       throw call.translate(err, 'members');
     } finally {
@@ -168,121 +162,11 @@ export class TcpChanger implements Changer {
   async #change(request: OutgoingRequest, seeds: readonly ServerAddress[], timeoutMs: number, signal: AbortSignal | undefined): Promise<number | undefined> {
     const call = this.#bound(timeoutMs, signal);
     try {
-      return (await this.#run(request, seeds, call)).index;
+      return (await this.#caller.run(request, seeds, call)).index;
     } catch (err) {
       throw call.translate(err, request.type === 'members' ? 'members' : `${request.type} of ${request.id}`);
     } finally {
       call.release();
-    }
-  }
-
-  /**
-   * Sends `request` until the leader answers it: to the leader remembered
-   * for these seeds first, then the seeds (those that failed lately last),
-   * following redirects and backing off between tries, within `call`.
-   * Resolves to the answer; `call.target` is then the server that gave it.
-   */
-  async #run(request: OutgoingRequest, seeds: readonly ServerAddress[], call: CallDeadline): Promise<SuccessResponse | MembersResponse> {
-    const order = this.#memory.order(seeds);
-    let at = 0;
-    // With several servers to try, an attempt gets its share of the
-    // deadline, so one that never answers does not keep the others from their turn.
-    const attemptMs = order.length > 1 ? Math.max(MIN_ATTEMPT_MS, call.timeoutMs / (order.length + 1)) : 0;
-    const attempt = async (): Promise<SuccessResponse | MembersResponse> => {
-      if (attemptMs === 0) return this.#tryOnce(request, order, at, call, call);
-      const bounded = new AttemptDeadline(call, attemptMs, call);
-      try {
-        return await this.#tryOnce(request, order, at, bounded, call);
-      } finally {
-        bounded.release();
-      }
-    };
-    const began = performance.now();
-    // Fast path: most calls succeed at once, and setting up p-retry costs
-    // more than a request. A failed first try is handed to p-retry as its
-    // first attempt, so logging, back-off and errors are as they were.
-    let first: { error: unknown } | undefined;
-    if (!call.aborted) {
-      try {
-        const response = await attempt();
-        if (!call.aborted) return response;
-        first = { error: call.reason };
-      } catch (error) {
-        first = { error };
-      }
-    }
-    const failedFirst = first;
-    return pRetry(
-      (n) => {
-        if (n === 1 && failedFirst) return Promise.reject(this.#failed(failedFirst.error, call));
-        return attempt().catch((err: unknown) => Promise.reject(this.#failed(err, call)));
-      },
-      {
-        retries: Number.POSITIVE_INFINITY,
-        factor: 2,
-        minTimeout: this.options.minBackoffMs,
-        maxTimeout: this.options.maxBackoffMs,
-        randomize: true,
-        signal: call.abortSignal,
-        onFailedAttempt: ({ error, attemptNumber }) => {
-          // After a failure worth retrying, the next attempt goes to the next server.
-          at = (at + 1) % order.length;
-          call.stage = 'backing-off';
-          this.options.logger.debug?.('attempt failed, backing off', { attempt: attemptNumber, error: error.message });
-          clientRetrying(request, attemptNumber, error, began);
-        },
-      },
-    );
-  }
-
-  /**
-   * One attempt, starting at `order[at]` and following redirects. `signal`
-   * is the call's, or the attempt's own when there are several servers.
-   */
-  async #tryOnce(request: OutgoingRequest, order: readonly ServerAddress[], at: number, signal: CallSignal, call: CallDeadline): Promise<SuccessResponse | MembersResponse> {
-    const start = order[at]!;
-    let current = start;
-    call.redirectedBy = undefined;
-    // Made on the first redirect only: most calls go straight to the leader.
-    let visited: Set<ServerAddress> | undefined;
-    for (let hops = 0; ; hops++) {
-      call.target = current;
-      call.stage = 'dialing';
-      call.dial = undefined;
-      let response;
-      try {
-        const connection = await this.#pool.acquire(current, signal, call);
-        call.stage = 'waiting';
-        response = await connection.request(request, signal);
-      } catch (err) {
-        call.record(err);
-        // The attempt's share ran out, or the server is not there: try it last for a while.
-        if ((signal.aborted && !call.aborted) || isServerMissing(err)) this.#memory.failed(current);
-        throw err;
-      }
-      this.#memory.answered(current);
-      if (response.ok) {
-        this.#memory.reached(order, start, current);
-        return response;
-      }
-      const err = fromWireError(response, request.type === 'join' ? request.role : undefined);
-      if (err instanceof DifferentLeaderError) {
-        (visited ??= new Set()).add(current);
-        // A redirect loop or a long chain means the cluster is mid-election: back off.
-        if (hops >= this.options.maxRedirects || visited.has(err.leader)) {
-          call.record(err);
-          throw err;
-        }
-        this.options.logger.debug?.('redirected to the leader', { from: current, leader: err.leader });
-        clientRedirected(request, current, err.leader, hops + 1);
-        call.redirectedBy = current;
-        current = err.leader;
-        continue;
-      }
-      // An answer that the server is closing: it goes last for a while too.
-      if (isServerMissing(err)) this.#memory.failed(current);
-      call.record(err);
-      throw err;
     }
   }
 
@@ -300,13 +184,6 @@ export class TcpChanger implements Changer {
 
   /** Addresses already found valid. */
   readonly #validTargets = new Set<ServerAddress>();
-
-  /** Classifies an attempt's failure for p-retry: retried, or final. */
-  #failed(err: unknown, call: CallSignal): Error {
-    if (call.aborted) return new StopRetrying(call.reason as Error);
-    if (!isRetriable(err)) return new StopRetrying(err as Error);
-    return err as Error;
-  }
 
   /** One deadline for a whole call, joined with the caller's signal and `close()`. */
   #bound(timeoutMs: number, userSignal: AbortSignal | undefined): CallDeadline {
