@@ -23,9 +23,9 @@ requests and raft alike; the cluster records it and dials raft there. Any
 server of the cluster will do as a target: followers send the request on
 to the leader. Waits until the change is committed, then reads the
 configuration back (where the servers serve it) and prints what the
-cluster holds: a voter asked to join as a nonvoter stays a voter, a
-nonvoter asked to join as a voter is promoted, on rafts that do as
-hashicorp/raft does.
+cluster holds, which is not always what was asked: on rafts that do as
+hashicorp/raft does, a voter asked to join as a nonvoter stays a voter,
+and a nonvoter asked to join as a voter is promoted.
 
   --id ID                            the joining server's raft id
   --address HOST:PORT                the joining server's own address (its MembershipServer's port)
