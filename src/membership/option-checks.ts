@@ -44,7 +44,7 @@ export function integerOption(name: string, value: number | undefined, fallback:
 export function timeoutValue(name: string, value: unknown, integer = false): number {
   if (typeof value === 'number' && (integer ? Number.isInteger(value) : Number.isFinite(value)) && value >= MIN_TIMEOUT_MS && value <= DAY_MS) return value;
   const seconds = typeof value === 'number' && value > 0 && value < MIN_TIMEOUT_MS;
-  const hint = seconds ? `: timeouts are in milliseconds, so ${value} seconds is ${value * 1000}` : '';
+  const hint = seconds ? `: timeouts are in milliseconds (for ${value} seconds, write ${value * 1000})` : '';
   throw invalidOption(name, `${integer ? 'an integer number' : 'a number'} of milliseconds from ${MIN_TIMEOUT_MS} to ${DAY_MS}`, value, hint);
 }
 
