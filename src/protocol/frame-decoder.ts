@@ -41,6 +41,11 @@ export class FrameDecoder {
     return this.#buffered;
   }
 
+  /** True while a frame has begun (part of its header or payload arrived) and is not whole yet. */
+  get inFrame(): boolean {
+    return this.#buffered > 0 || this.#need >= 0;
+  }
+
   /**
    * Feeds `chunk` and calls `onPayload` for each frame it completes, in
    * order. A payload is a view that stays valid. Throws
