@@ -1,8 +1,8 @@
 /** Frames one connection handles before the others get their turn. */
-export const FRAMES_PER_CONNECTION = 64;
+export const FRAMES_PER_CONNECTION = 32;
 
 /** Frames all connections together handle in one event-loop turn, then timers and I/O run. */
-export const FRAMES_PER_TURN = 1_024;
+export const FRAMES_PER_TURN = 256;
 
 /** A connection with frames waiting, as the scheduler runs it. */
 export interface FrameWorker {
