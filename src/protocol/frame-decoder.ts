@@ -8,6 +8,14 @@ export const DEFAULT_MAX_FRAME_SIZE = 64 * 1024;
 /** The largest cap a decoder accepts (the length field's own limit is 4 GiB). */
 export const MAX_MAX_FRAME_SIZE = 16 * 1024 * 1024;
 
+/**
+ * Past this many chunks of an unfinished frame, they are copied into one:
+ * each chunk a socket read returns has its own backing store (~200 bytes
+ * for a 1-byte read), so a frame trickled a byte at a time would otherwise
+ * hold ~200 times its size.
+ */
+const MAX_BUFFERED_CHUNKS = 16;
+
 /** Options of {@link FrameDecoder}. */
 export interface FrameDecoderOptions {
   /** The largest payload accepted, in bytes. @default 65536 */
@@ -70,6 +78,7 @@ export class FrameDecoder {
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
     this.#drain(onPayload);
+    if (this.#chunks.length > MAX_BUFFERED_CHUNKS) this.#chunks = [Buffer.concat(this.#chunks, this.#buffered)];
   }
 
   #drain(onPayload: (payload: Buffer) => void): void {
