@@ -7,6 +7,7 @@ import { FrameDecoder } from '../protocol/frame-decoder.js';
 import { InvalidMessageError, ProtocolError } from '../protocol/errors.js';
 import { WireErrorCode, decodeRequest, encodeResponse, type RequestMessage, type ResponseMessage } from '../protocol/messages.js';
 import { toWireError } from '../protocol/wire-errors.js';
+import { AnswerWriter } from './answer-writer.js';
 import type { ConnectionDeadlines, Expirable } from './connection-deadlines.js';
 import type { FairScheduler, FrameWorker } from './fair-scheduler.js';
 import type { ResolvedServerOptions } from './server-options.js';
@@ -59,8 +60,7 @@ export class MembershipConnection implements FrameWorker, Expirable {
   #inlineQuota = 0;
   /** Frames completed by this read: a partial frame after one is a new frame. */
   #framesRead = 0;
-  #corked = false;
-  #writeBlocked = false;
+  readonly #writer: AnswerWriter;
   #paused = false;
 
   constructor(socket: Socket, host: ConnectionHost, rest: Buffer) {
@@ -68,10 +68,18 @@ export class MembershipConnection implements FrameWorker, Expirable {
     this.#host = host;
     this.#decoder = new FrameDecoder({ maxFrameSize: host.options.maxFrameSize });
     host.deadlines.idle(this);
-    socket.on('drain', () => {
-      this.#writeBlocked = false;
-      this.#host.deadlines.writeDrained(this);
-      this.#resumeWork();
+    this.#writer = new AnswerWriter(socket, host.options.maxPendingOutput, {
+      // Nothing more is done for this peer until it reads (see #canWork),
+      // and it has writeTimeoutMs to do so.
+      blocked: () => {
+        host.deadlines.writeBlocked(this);
+        this.#updateReading();
+      },
+      drained: () => {
+        host.deadlines.writeDrained(this);
+        this.#resumeWork();
+      },
+      overflowed: (pending) => this.#drop(`${pending} bytes of answers unread, more than maxPendingOutput (slow consumer)`, undefined, 'warn'),
     });
     socket.on('close', () => this.#abandon());
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
@@ -169,7 +177,7 @@ export class MembershipConnection implements FrameWorker, Expirable {
 
   /** Whether a frame may be handled now: room in flight, answers being read, connection open. */
   #canWork(): boolean {
-    return !this.#writeBlocked && this.#inFlight.size < this.#host.options.maxInFlight && !this.#socket.destroyed;
+    return !this.#writer.blocked && this.#inFlight.size < this.#host.options.maxInFlight && !this.#socket.destroyed;
   }
 
   #handle(payload: Buffer): void {
@@ -246,37 +254,12 @@ export class MembershipConnection implements FrameWorker, Expirable {
 
   /** Writes an answer: progress, as far as the idle deadline is concerned. */
   #write(frame: Buffer): void {
-    const socket = this.#socket;
-    if (socket.destroyed || socket.writableEnded) return;
     if (this.#inFlight.size === 0) this.#host.deadlines.idle(this);
-    // Responses finishing in the same tick leave in one write.
-    if (!this.#corked) {
-      this.#corked = true;
-      socket.cork();
-      process.nextTick(this.#uncork);
-    }
-    if (!socket.write(frame) && !this.#writeBlocked) {
-      // Nothing more is done for this peer until it reads (see #canWork),
-      // and it has writeTimeoutMs to do so.
-      this.#writeBlocked = true;
-      this.#host.deadlines.writeBlocked(this);
-      this.#updateReading();
-    }
+    this.#writer.write(frame);
   }
 
-  /** Made once: a closure per tick would be garbage per tick. */
-  readonly #uncork = (): void => {
-    this.#corked = false;
-    this.#socket.uncork();
-    // What the kernel did not take stays here: past the bound, the peer is cut off at once.
-    const pending = this.#socket.writableLength;
-    if (pending > this.#host.options.maxPendingOutput) {
-      this.#drop(`${pending} bytes of answers unread, more than maxPendingOutput (slow consumer)`, undefined, 'warn');
-    }
-  };
-
   #updateReading(): void {
-    const shouldPause = this.#writeBlocked || this.#backlogHead < this.#backlog.length || this.#inFlight.size >= this.#host.options.maxInFlight;
+    const shouldPause = this.#writer.blocked || this.#backlogHead < this.#backlog.length || this.#inFlight.size >= this.#host.options.maxInFlight;
     if (shouldPause === this.#paused) return;
     this.#paused = shouldPause;
     if (shouldPause) this.#socket.pause();

@@ -9,7 +9,7 @@ import { serverOpened } from '../diagnostics.js';
 import type { ServerAddress } from '../membership/types.js';
 import { Channel, ReplyStatus } from '../protocol/preamble.js';
 import { refusal } from '../protocol/server-handshake.js';
-import { Admission, type AcceptedStep, type AdmissionHost } from './admission.js';
+import { Admission, type AcceptedStep } from './admission.js';
 import { AsyncQueue } from './async-queue.js';
 import { ConnectionDeadlines } from './connection-deadlines.js';
 import type { ConnectionCounts, Inbound } from './connection-limits.js';
@@ -32,7 +32,7 @@ const CLOSE_GRACE_MS = 1_000;
  * server.serveConfiguration(raft); // answer `members` requests too
  * ```
  */
-export class MembershipServer implements ConnectionHost, AdmissionHost {
+export class MembershipServer implements ConnectionHost {
   /** The options in force, defaults filled in. */
   readonly options: ResolvedServerOptions;
   /** @internal */

@@ -42,7 +42,10 @@ export interface MembershipServerOptions {
   readonly maxLingeringRefusals?: number;
   /** Requests in flight per connection before the server stops reading it. @default 64 */
   readonly maxInFlight?: number;
-  /** How long a new connection has to complete its preamble. @default 5000 */
+  /**
+   * How long a new connection has, from its TCP accept, to complete its
+   * preamble (and its TLS handshake first, with `tls`). @default 5000
+   */
   readonly preambleTimeoutMs?: number;
   /**
    * A membership connection with nothing in flight is closed after this
@@ -65,7 +68,7 @@ export interface MembershipServerOptions {
   /**
    * Bytes of answers a membership connection may have waiting in the
    * server, past what the kernel took; more, and the connection is closed at
-   * once as a slow consumer. @default 1048576
+   * once as a slow consumer. @default 262144
    */
   readonly maxPendingOutput?: number;
   /** A request not done within this long is answered `timeout`. @default 10000 */
@@ -137,7 +140,7 @@ export function resolveServerOptions(options: MembershipServerOptions): Resolved
     idleTimeoutMs: integerOption('idleTimeoutMs', options.idleTimeoutMs, 60_000, 1, DAY_MS),
     frameTimeoutMs: integerOption('frameTimeoutMs', options.frameTimeoutMs, 10_000, 1, DAY_MS),
     writeTimeoutMs: integerOption('writeTimeoutMs', options.writeTimeoutMs, 10_000, 1, DAY_MS),
-    maxPendingOutput: integerOption('maxPendingOutput', options.maxPendingOutput, 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxPendingOutput: integerOption('maxPendingOutput', options.maxPendingOutput, 256 * 1024, 1024, 1024 * 1024 * 1024),
     requestTimeoutMs: integerOption('requestTimeoutMs', options.requestTimeoutMs, 10_000, 1, DAY_MS),
     maxPendingStreams: integerOption('maxPendingStreams', options.maxPendingStreams, 64, 1, 65_536),
     logger: options.logger ?? silentLogger,

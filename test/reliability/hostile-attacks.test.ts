@@ -161,7 +161,7 @@ describe('the attacks of issue 12, fast, against default options', () => {
     const after = memorySample();
     const report = attacker.report;
     console.info(`attack 3: attackers wrote ${(report.written / MB).toFixed(1)} MB of members requests; server held +${((after.held - before.held) / MB).toFixed(1)} MB`);
-    // The documented bound is ~5.2 MiB per connection at the worst; these answers are ~3 KB.
+    // The documented bound is ~0.7 MiB per connection at the worst (docs/reliability.md); these answers are ~3 KB.
     expect(after.held - before.held).toBeLessThan(16 * MB);
   });
 
