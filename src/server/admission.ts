@@ -8,6 +8,9 @@ import { DeadlineQueue } from './deadline-queue.js';
 import { LingeringRefusals } from './lingering-refusals.js';
 import type { ResolvedServerOptions } from './server-options.js';
 
+/** Connections refused for a limit are logged at most this often. */
+const BUSY_WARNING_INTERVAL_MS = 1_000;
+
 /** A preamble that accepted its connection. */
 export type AcceptedStep = Extract<ServerStep, { kind: 'accepted' }>;
 
@@ -36,6 +39,8 @@ export class Admission {
   readonly #preambles: DeadlineQueue<Inbound>;
   /** TLS connections in their handshake, by remote `address|port`: the TLS socket comes later, from another event. */
   readonly #handshaking = new Map<string, Inbound>();
+  #lastBusyWarning = Number.NEGATIVE_INFINITY;
+  #busySinceWarning = 0;
 
   constructor(host: AdmissionHost) {
     this.#host = host;
@@ -66,7 +71,7 @@ export class Admission {
     if (this.#host.closing) return this.#refuseAtAccept(raw, tls, refusal(ReplyStatus.ShuttingDown, 'server is shutting down'));
     const inbound = this.limits.admit(raw);
     if (typeof inbound === 'string') {
-      logger.warn?.(`connection refused: ${inbound}`, { remote: raw.remoteAddress });
+      this.#warnBusy(inbound, raw.remoteAddress);
       return this.#refuseAtAccept(raw, tls, refusal(ReplyStatus.Busy, inbound));
     }
     this.sockets.add(raw);
@@ -103,6 +108,12 @@ export class Admission {
     this.sockets.delete(inbound.raw);
   }
 
+  /** Refuses a connection past its preamble with `busy` for `reason` (a limit it hit). */
+  refuseBusy(socket: Socket, inbound: Inbound, reason: string): void {
+    this.#warnBusy(reason, socket.remoteAddress);
+    this.refuse(socket, inbound, refusal(ReplyStatus.Busy, reason));
+  }
+
   /** Refuses a connection past its preamble with `step`'s reply: it counts no more, and lingers a bounded while. */
   refuse(socket: Socket, inbound: Inbound, step: RefusedStep): void {
     this.#host.options.logger.debug?.('preamble refused', { reason: step.reason });
@@ -117,6 +128,20 @@ export class Admission {
   close(): void {
     this.#refusals.destroyAll();
     this.#preambles.clear();
+  }
+
+  /**
+   * A limit refused a connection: a warning, but at most one a second (with
+   * how many were refused since), so that a flood of refusals does not
+   * become a flood of log lines.
+   */
+  #warnBusy(reason: string, remote: string | undefined): void {
+    this.#busySinceWarning += 1;
+    const now = performance.now();
+    if (now - this.#lastBusyWarning < BUSY_WARNING_INTERVAL_MS) return;
+    this.#host.options.logger.warn?.(`connection refused: ${reason}`, { remote, refused: this.#busySinceWarning });
+    this.#lastBusyWarning = now;
+    this.#busySinceWarning = 0;
   }
 
   #refuseAtAccept(raw: Socket, tls: boolean, step: RefusedStep): void {

@@ -227,10 +227,7 @@ export class MembershipServer implements ConnectionHost {
     if (this.#closing) return this.#admission.refuse(socket, inbound, refusal(ReplyStatus.ShuttingDown, 'server is shutting down'));
     if (step.channel === Channel.Raft) return this.#acceptStream(socket, inbound, step);
     const full = this.#admission.limits.toMembership(inbound);
-    if (full) {
-      this.options.logger.warn?.(`connection refused: ${full}`, { remote: socket.remoteAddress });
-      return this.#admission.refuse(socket, inbound, refusal(ReplyStatus.Busy, full));
-    }
+    if (full) return this.#admission.refuseBusy(socket, inbound, full);
     socket.write(step.send);
     serverOpened(socket, Channel.Membership);
     const connection = new MembershipConnection(socket, this, step.rest);
@@ -239,9 +236,7 @@ export class MembershipServer implements ConnectionHost {
   }
 
   #acceptStream(socket: Socket, inbound: Inbound, step: AcceptedStep): void {
-    if (this.#streams.size >= this.options.maxPendingStreams) {
-      return this.#admission.refuse(socket, inbound, refusal(ReplyStatus.Busy, 'too many raft streams waiting'));
-    }
+    if (this.#streams.size >= this.options.maxPendingStreams) return this.#admission.refuseBusy(socket, inbound, 'too many raft streams waiting');
     socket.write(step.send);
     serverOpened(socket, Channel.Raft);
     if (step.rest.length > 0) socket.unshift(step.rest);

@@ -104,6 +104,16 @@ describe('connection limits', () => {
     await vi.waitFor(() => expect(server.connectionCounts).toMatchObject({ preamble: 0, membership: 1 }));
   });
 
+  it('warns of refusals at most once a second, with how many there were', async () => {
+    const warnings: Array<Record<string, unknown> | undefined> = [];
+    const { address } = await listening({ maxConnectionsPerPeer: 1, logger: { warn: (_message, fields) => warnings.push(fields) } });
+    await member(address, '127.0.0.2');
+    for (let i = 0; i < 20; i++) expect((await refused(address, '127.0.0.2'))[0]).toBe(ReplyStatus.Busy);
+    expect(warnings.length).toBeGreaterThanOrEqual(1);
+    expect(warnings.length).toBeLessThan(20);
+    expect(warnings[0]).toMatchObject({ remote: '127.0.0.2', refused: 1 });
+  });
+
   it('validates the limits with errors that name them', () => {
     expect(() => new MembershipServer({ maxConnectionsPerPeer: 0 })).toThrow(/maxConnectionsPerPeer/);
     expect(() => new MembershipServer({ maxConnections: 8, raftReservedConnections: 8 })).toThrow(/raftReservedConnections/);
