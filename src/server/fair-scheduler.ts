@@ -1,7 +1,10 @@
 /** Frames one connection handles before the others get their turn. */
 export const FRAMES_PER_CONNECTION = 32;
 
-/** Frames all connections together handle in one event-loop turn, then timers and I/O run. */
+/**
+ * Frames all connections together handle in one event-loop turn where they
+ * arrive, and again from the queue; then timers and I/O run.
+ */
 export const FRAMES_PER_TURN = 256;
 
 /** A connection with frames waiting, as the scheduler runs it. */
@@ -21,7 +24,8 @@ export interface FrameWorker {
  * them and queues itself here, and the scheduler serves the queue in
  * rounds, at most {@link FRAMES_PER_CONNECTION} each, at most
  * {@link FRAMES_PER_TURN} per turn (`setImmediate` between turns, so timers
- * and I/O run in between). A connection queued comes back at the end of
+ * and I/O run in between). A turn thus handles at most twice
+ * {@link FRAMES_PER_TURN} frames. A connection queued comes back at the end of
  * the line: no set of connections can starve the others.
  */
 export class FairScheduler {
