@@ -192,8 +192,8 @@ describe('the attacks of issue 12, fast, against default options', () => {
       `attack 4: attackers wrote ${(attacker.report.written / MB).toFixed(0)} MB; loop delay p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, max ${maxDelayMs.toFixed(1)} ms; ` +
         `legitimate calls p50 ${percentile(latencies, 50).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms; preamble deadline (1,000 ms) fired after ${closedAfter.toFixed(0)} ms`,
     );
-    // Generous: the old server stalled for up to 2 s.
-    expect(maxDelayMs).toBeLessThan(500);
+    // Generous (the machine is shared; other test files run meanwhile): the old server's p99 was 0.6 to 1.2 s.
+    expect(delay.percentile(99) / 1e6).toBeLessThan(400);
     expect(closedAfter).toBeGreaterThanOrEqual(990);
     expect(closedAfter).toBeLessThan(1_500);
     await attacker.stop();
