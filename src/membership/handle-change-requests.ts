@@ -1,24 +1,56 @@
-import { ChangeRequestKind } from './change-request-kind.js';
+import { ChangeLoop, IteratorSource, feedSource } from './change-loop.js';
 import type { ChangeRequest } from './change-request.js';
-import { DifferentLeaderError, InvalidOptionError, NotLeaderError, UnknownLeaderError, UnsupportedRoleError } from './errors.js';
+import { InvalidOptionError } from './errors.js';
+import { silentLogger, type Logger } from './logger.js';
 import type { Raft } from './raft.js';
-import { ServerRole } from './types.js';
+import { REQUEST_FEED, isFeedSource } from './request-feed.js';
 
 /** Options of {@link handleChangeRequests}. */
 export interface HandleChangeRequestsOptions {
-  /** How long raft may take to commit each change. @default 10000 */
+  /**
+   * How long raft may take to commit each change: passed to raft's call,
+   * and the bound on it. A call not settled by then is answered `timeout`
+   * (outcome unknown) and the loop goes on with the next request.
+   * @default 10000
+   */
   readonly timeoutMs?: number;
+  /**
+   * Stops the loop: the returned promise resolves promptly, even while a
+   * raft call hangs, and a change raft is still making is answered
+   * `timeout` (its outcome is unknown).
+   */
+  readonly signal?: AbortSignal;
+  /**
+   * Where failed raft calls are reported: an error raft throws that is not
+   * one of this library's (a bug, a crashed raft) at `error`, a call that
+   * outlived `timeoutMs` at `warn`, refusals (not the leader, rejected) at
+   * `debug`. @default the library's default logger
+   */
+  readonly logger?: Logger;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 /**
- * Applies each request to `raft`, in order, until `requests` ends (Go:
- * `HandleChangeRequests`). On the leader a join becomes `addVoter` (or
- * `addNonvoter`) and a leave `removeServer`; elsewhere the request fails with
- * {@link DifferentLeaderError} naming the leader, or
- * {@link UnknownLeaderError} while none is known. Every request is done
- * exactly once; a failing one never stops the loop.
+ * Applies each request to `raft`, in order, until `requests` ends or
+ * `options.signal` aborts (Go: `HandleChangeRequests`). On the leader a
+ * join becomes `addVoter` (or `addNonvoter`) and a leave `removeServer`;
+ * elsewhere the request fails with {@link DifferentLeaderError} naming the
+ * leader, or {@link UnknownLeaderError} while none is known. Every request
+ * is done exactly once; a failing one never stops the loop, and a raft call
+ * that outlives `timeoutMs` is answered `timeout` without holding it.
+ * Requests already done when their turn comes (their client gave up) are
+ * skipped without touching raft.
+ *
+ * Given a `MembershipServer`'s `requests`, it also tells the server which
+ * raft it serves, so that the server answers `members` requests from
+ * `raft.configuration()` and redirects them to the leader without further
+ * calls.
+ *
+ * The promise resolves when the loop stops (an abort is a way to stop it,
+ * not a failure, so a `void handleChangeRequests(…)` cannot crash the
+ * process); it rejects only when `requests` itself throws, or at once for an
+ * invalid option.
  *
  * ```ts
  * const server = new MembershipServer();
@@ -29,47 +61,19 @@ const DEFAULT_TIMEOUT_MS = 10_000;
  * await handling;
  * ```
  */
-export async function handleChangeRequests(
+export function handleChangeRequests(
   raft: Raft,
   requests: AsyncIterable<ChangeRequest>,
   options: HandleChangeRequestsOptions = {},
 ): Promise<void> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new InvalidOptionError(`timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
+    return Promise.reject(new InvalidOptionError(`timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`));
   }
-  for await (const request of requests) {
-    // Timed out or abandoned while queued: its client has its answer already.
-    if (request.isDone) continue;
-    let err: Error | null = null;
-    let index: number | undefined;
-    try {
-      const result = await apply(raft, request, timeoutMs);
-      if (typeof result === 'number') index = result;
-    } catch (caught) {
-      err = translate(raft, caught);
-    }
-    // Someone else (a transport timing it out, say) may have finished it.
-    if (!request.isDone) request.done(err, index);
+  const { signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    return Promise.reject(new InvalidOptionError(`signal must be an AbortSignal, got ${typeof signal}`));
   }
-}
-
-function apply(raft: Raft, request: ChangeRequest, timeoutMs: number): Promise<void | number> {
-  if (raft.state() !== 'leader') throw new NotLeaderError();
-  if (request.kind === ChangeRequestKind.Leave) return raft.removeServer(request.id, 0, timeoutMs);
-  if (request.role === ServerRole.Voter) return raft.addVoter(request.id, request.address, 0, timeoutMs);
-  if (!raft.addNonvoter) throw new UnsupportedRoleError(request.role);
-  return raft.addNonvoter(request.id, request.address, 0, timeoutMs);
-}
-
-/**
- * What a peer is told for a failure on this server: a lost leadership
- * becomes the leader's address (or "unknown"), anything else stays as is.
- */
-export function translate(raft: Pick<Raft, 'leader'>, caught: unknown): Error {
-  if (caught instanceof NotLeaderError) {
-    const leader = raft.leader();
-    return leader === '' ? new UnknownLeaderError({ cause: caught }) : new DifferentLeaderError(leader, { cause: caught });
-  }
-  return caught instanceof Error ? caught : new Error(String(caught));
+  const source = isFeedSource(requests) ? feedSource(requests[REQUEST_FEED](raft)) : new IteratorSource(requests);
+  return new ChangeLoop(raft, source, { timeoutMs, signal, logger: options.logger ?? silentLogger }).run();
 }

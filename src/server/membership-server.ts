@@ -3,15 +3,16 @@ import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { formatAddress } from '../membership/address.js';
 import type { ChangeRequest } from '../membership/change-request.js';
-import { MembershipError, MembershipTimeoutError, ShuttingDownError, UnsupportedRequestError } from '../membership/errors.js';
-import { readConfiguration, type ClusterConfiguration, type ConfigurationSource } from '../membership/read-configuration.js';
+import { ShuttingDownError } from '../membership/errors.js';
+import type { ConfigurationSource } from '../membership/read-configuration.js';
 import { serverAccepted, serverOpened, serverRefusedConnection } from '../diagnostics.js';
 import type { ServerAddress } from '../membership/types.js';
 import { Channel, ReplyStatus } from '../protocol/preamble.js';
 import { ServerHandshake, refusal, type ServerStep } from '../protocol/server-handshake.js';
 import { AsyncQueue } from './async-queue.js';
-import { DeadlineQueue } from './deadline-queue.js';
+import { MembersAnswers, type MembersAnswer } from './members-answers.js';
 import { MembershipConnection, type ConnectionHost } from './membership-connection.js';
+import { ChangeQueue } from './request-queue.js';
 import { resolveServerOptions, type MembershipServerOptions, type ResolvedServerOptions } from './server-options.js';
 
 /** How long `close()` lets connections flush their last responses. */
@@ -23,17 +24,16 @@ const CLOSE_GRACE_MS = 1_000;
  * ```ts
  * const server = new MembershipServer({ clusterName: 'prod' });
  * const address = await server.listen(7000, '0.0.0.0');
- * void handleChangeRequests(raft, server.requests);
+ * void handleChangeRequests(raft, server.requests); // also answers `members` from raft
  * const stream = await server.accept(); // a raft peer's stream
- * server.serveConfiguration(raft); // answer `members` requests too
  * ```
  */
 export class MembershipServer implements ConnectionHost {
   /** The options in force, defaults filled in. */
   readonly options: ResolvedServerOptions;
-  readonly #requests = new AsyncQueue<ChangeRequest>();
+  readonly #changes: ChangeQueue;
   readonly #streams = new AsyncQueue<Socket>();
-  readonly #deadlines: DeadlineQueue<ChangeRequest>;
+  readonly #members: MembersAnswers;
   /** Sockets this server owns: in their preamble, or membership connections. */
   readonly #sockets = new Set<Socket>();
   readonly #connections = new Set<MembershipConnection>();
@@ -41,24 +41,29 @@ export class MembershipServer implements ConnectionHost {
   #address: ServerAddress | undefined;
   #closing = false;
   #closed: Promise<void> | undefined;
+  /** Given by `serveConfiguration()`: answers `members` in place of the raft learned from the consumer. */
   #configuration: ConfigurationSource | undefined;
+  /** The raft `handleChangeRequests` applies this server's requests to. */
+  #raft: ConfigurationSource | undefined;
 
   constructor(options: MembershipServerOptions = {}) {
     this.options = resolveServerOptions(options);
-    this.#deadlines = new DeadlineQueue(this.options.requestTimeoutMs, (request) => {
-      if (!request.isDone) {
-        request.done(new MembershipTimeoutError(`request not done within ${this.options.requestTimeoutMs} ms`));
-      }
-    });
+    const { requestTimeoutMs, logger } = this.options;
+    this.#changes = new ChangeQueue({ requestTimeoutMs, logger, onRaft: (raft) => (this.#raft = raft) });
+    this.#members = new MembersAnswers(requestTimeoutMs, logger);
   }
 
   /**
    * The change requests received, in order, for
-   * `handleChangeRequests(raft, server.requests)`. Iterate it once; it ends
-   * when the server closes.
+   * `handleChangeRequests(raft, server.requests)`, which also tells the
+   * server its raft. Iterate it once; it ends when the server closes.
+   * A request identical (same kind, id, address and role) to the latest
+   * change queued or being made for the same server id is not queued again:
+   * it gets that change's outcome. Until something consumes `requests`,
+   * requests time out saying so.
    */
   get requests(): AsyncIterable<ChangeRequest> {
-    return this.#requests;
+    return this.#changes;
   }
 
   /** True once `close()` was called. */
@@ -117,23 +122,23 @@ export class MembershipServer implements ConnectionHost {
   }
 
   /**
-   * Answers `members` requests from `raft`: on the leader with
-   * `raft.configuration()` (bounded by `requestTimeoutMs`), elsewhere with
-   * `different_leader` or `unknown_leader` so that the client follows, like
-   * a change. Until this is called, or after `serveConfiguration(undefined)`,
-   * and when `raft` has no `configuration()`, they are answered
-   * `unsupported`. Unlike changes, these requests never reach
+   * Where `members` requests are answered from, in place of the raft that
+   * `handleChangeRequests(raft, server.requests)` told the server about:
+   * only needed when something else consumes `requests`, or when the
+   * configuration comes from another object. `undefined` goes back to that
+   * raft. Either way the leader answers with `configuration()` (bounded by
+   * `requestTimeoutMs`; `unsupported` when the raft has none) and any
+   * other server with `different_leader` or `unknown_leader`, so that the
+   * client follows, like a change; with no raft known at all, `members` is
+   * answered `unsupported`. Unlike changes, these requests never reach
    * {@link MembershipServer.requests}: reading the configuration changes
    * nothing, so there is no queue to go through.
-   *
-   * Call it once raft exists: raft's transport usually needs this server's
-   * `accept()` first.
    *
    * ```ts
    * const server = new MembershipServer();
    * await server.listen(7000);
    * const raft = createRaft({ accept: (signal) => server.accept(signal) }); // your raft library
-   * void handleChangeRequests(raft, server.requests);
+   * void myOwnLoop(raft, server.requests); // not handleChangeRequests
    * server.serveConfiguration(raft);
    * ```
    */
@@ -141,34 +146,29 @@ export class MembershipServer implements ConnectionHost {
     this.#configuration = raft;
   }
 
-  /** @internal The answer to a `members` request, for a connection. */
-  async members(): Promise<ClusterConfiguration> {
-    const source = this.#configuration;
-    if (!source) throw new UnsupportedRequestError('this server does not serve its configuration');
-    try {
-      return await readConfiguration(source, this.options.requestTimeoutMs);
-    } catch (err) {
-      // Unclassified errors go out as `internal` without their text: keep it here.
-      if (!(err instanceof MembershipError)) this.options.logger.error?.('reading the configuration failed', { error: (err as Error)?.message });
-      throw err;
-    }
+  /** @internal The answer to a `members` request, for a connection; never rejects. */
+  members(rid: number, offset: number): Promise<MembersAnswer> {
+    return this.#members.answer(this.#configuration ?? this.#raft, rid, offset);
   }
 
   /** @internal */
   submit(request: ChangeRequest): void {
-    this.#deadlines.add(request);
-    this.#requests.push(request);
+    this.#changes.submit(request);
   }
 
   /** @internal */
   settle(request: ChangeRequest): void {
-    this.#deadlines.delete(request);
+    this.#changes.settle(request);
   }
 
   /**
-   * Stops accepting, answers every pending request with `shutting_down`,
-   * ends `requests`, rejects waiting `accept()` calls and closes every
-   * connection it owns. Raft streams already handed out belong to raft.
+   * Stops accepting and answers what it can truthfully: requests whose
+   * change was not begun get `shutting_down` (not made); changes raft is
+   * making get `closeGraceMs` to finish, so that their clients learn the
+   * outcome, and are then answered `timeout` (outcome unknown). Then it ends
+   * `requests` (so `handleChangeRequests` returns), rejects waiting
+   * `accept()` calls and closes every connection it owns. Raft streams
+   * already handed out belong to raft.
    */
   close(): Promise<void> {
     this.#closed ??= this.#close();
@@ -178,13 +178,7 @@ export class MembershipServer implements ConnectionHost {
   async #close(): Promise<void> {
     this.#closing = true;
     this.#server?.close();
-    for (const request of this.#requests.end()) {
-      if (!request.isDone) request.done(new ShuttingDownError('server closed before handling the request'));
-    }
-    for (const request of this.#deadlines.items()) {
-      if (!request.isDone) request.done(new ShuttingDownError('server closed while handling the request'));
-    }
-    this.#deadlines.clear();
+    await this.#changes.close(this.options.closeGraceMs);
     for (const stream of this.#streams.end()) stream.destroy();
     // Let the responses just written leave (they are corked until next tick).
     await new Promise((resolve) => setImmediate(resolve));

@@ -25,6 +25,12 @@ export interface MembershipServerOptions {
   readonly requestTimeoutMs?: number;
   /** Accepted raft streams waiting for `accept()`; more are refused with `busy`. @default 64 */
   readonly maxPendingStreams?: number;
+  /**
+   * How long `close()` lets the changes raft is making finish, so that
+   * their clients learn the outcome; still unfinished then, they are
+   * answered `timeout` (outcome unknown). @default 5000
+   */
+  readonly closeGraceMs?: number;
   /** Where connection events are reported. @default silent */
   readonly logger?: Logger;
 }
@@ -51,6 +57,8 @@ export interface ResolvedServerOptions {
   readonly requestTimeoutMs: number;
   /** {@link MembershipServerOptions.maxPendingStreams}, with its default applied. */
   readonly maxPendingStreams: number;
+  /** {@link MembershipServerOptions.closeGraceMs}, with its default applied. */
+  readonly closeGraceMs: number;
   /** {@link MembershipServerOptions.logger}, with its default applied. */
   readonly logger: Logger;
 }
@@ -68,6 +76,7 @@ export function resolveServerOptions(options: MembershipServerOptions): Resolved
     idleTimeoutMs: integerOption('idleTimeoutMs', options.idleTimeoutMs, 60_000, 1, DAY_MS),
     requestTimeoutMs: integerOption('requestTimeoutMs', options.requestTimeoutMs, 10_000, 1, DAY_MS),
     maxPendingStreams: integerOption('maxPendingStreams', options.maxPendingStreams, 64, 1, 65_536),
+    closeGraceMs: integerOption('closeGraceMs', options.closeGraceMs, 5_000, 0, DAY_MS),
     logger: options.logger ?? silentLogger,
   };
 }
