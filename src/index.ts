@@ -21,6 +21,8 @@ export {
   UnsupportedRequestError,
   InvalidOptionError,
   InvalidAddressError,
+  ServerAlreadyListeningError,
+  ServerNotRunningError,
 } from './membership/errors.js';
 export { handleChangeRequests, type HandleChangeRequestsOptions } from './membership/handle-change-requests.js';
 export type { Raft, RaftState, ConfigurationServer, RaftConfiguration } from './membership/raft.js';

@@ -1,9 +1,10 @@
+import { EventEmitter } from 'node:events';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { formatAddress } from '../membership/address.js';
 import type { ChangeRequest } from '../membership/change-request.js';
-import { ShuttingDownError } from '../membership/errors.js';
+import { ServerAlreadyListeningError, ServerNotRunningError, ShuttingDownError } from '../membership/errors.js';
 import type { ConfigurationSource } from '../membership/read-configuration.js';
 import { serverAccepted, serverOpened, serverRefusedConnection } from '../diagnostics.js';
 import type { ServerAddress } from '../membership/types.js';
@@ -18,8 +19,23 @@ import { resolveServerOptions, type MembershipServerOptions, type ResolvedServer
 /** How long `close()` lets connections flush their last responses. */
 const CLOSE_GRACE_MS = 1_000;
 
+/** The events of a {@link MembershipServer}. */
+export interface MembershipServerEvents {
+  /**
+   * The listening socket failed after `listen()` resolved: in practice an
+   * accept failure such as `EMFILE` (out of file descriptors) or
+   * `ECONNABORTED`. These are transient: the server keeps listening, and
+   * accepts again once descriptors are free. Unlike `net.Server`'s, this
+   * event is optional: with no listener the error goes to the logger only
+   * and never throws, so that a flood of connections cannot crash a
+   * server by exhausting its descriptors.
+   */
+  error: [err: Error];
+}
+
 /**
  * The accepting side: one port for membership requests and raft streams.
+ * `await using` closes it (`Symbol.asyncDispose`).
  *
  * ```ts
  * const server = new MembershipServer({ clusterName: 'prod' });
@@ -28,7 +44,7 @@ const CLOSE_GRACE_MS = 1_000;
  * const stream = await server.accept(); // a raft peer's stream
  * ```
  */
-export class MembershipServer implements ConnectionHost {
+export class MembershipServer extends EventEmitter<MembershipServerEvents> implements ConnectionHost, AsyncDisposable {
   /** The options in force, defaults filled in. */
   readonly options: ResolvedServerOptions;
   readonly #changes: ChangeQueue;
@@ -47,6 +63,7 @@ export class MembershipServer implements ConnectionHost {
   #raft: ConfigurationSource | undefined;
 
   constructor(options: MembershipServerOptions = {}) {
+    super();
     this.options = resolveServerOptions(options);
     const { requestTimeoutMs, logger } = this.options;
     this.#changes = new ChangeQueue({ requestTimeoutMs, logger, onRaft: (raft) => (this.#raft = raft) });
@@ -82,7 +99,7 @@ export class MembershipServer implements ConnectionHost {
    * other machines.
    */
   listen(port = 0, host = '127.0.0.1'): Promise<ServerAddress> {
-    if (this.#server) return Promise.reject(new Error('server is already listening'));
+    if (this.#server) return Promise.reject(new ServerAlreadyListeningError());
     if (this.#closing) return Promise.reject(new ShuttingDownError('server is closed'));
     const server = this.options.tls
       ? createTlsServer(this.options.tls, (socket) => this.#onConnection(socket))
@@ -90,13 +107,18 @@ export class MembershipServer implements ConnectionHost {
     this.#server = server;
     server.on('tlsClientError', (err: Error) => this.options.logger.debug?.('TLS handshake failed', { error: err.message }));
     return new Promise((resolve, reject) => {
-      server.once('error', reject);
+      // A port in use, say: the server can try listen() again.
+      const fail = (err: Error): void => {
+        this.#server = undefined;
+        reject(err);
+      };
+      server.once('error', fail);
       server.listen(port, host, () => {
-        server.off('error', reject);
-        server.on('error', (err) => this.options.logger.error?.('listener error', { error: err.message }));
+        server.off('error', fail);
+        server.on('error', (err) => this.#onListenerError(err));
         const bound = server.address();
         if (bound === null || typeof bound === 'string') {
-          reject(new Error('server is not bound to a TCP port'));
+          reject(new ServerNotRunningError('server is not bound to a TCP port'));
           return;
         }
         this.#address = formatAddress(bound.address, bound.port);
@@ -105,10 +127,19 @@ export class MembershipServer implements ConnectionHost {
     });
   }
 
-  /** The bound address, once listening. */
+  /**
+   * The bound address, once `listen()` resolved (and still after `close()`).
+   * Throws {@link ServerNotRunningError} before.
+   */
   address(): ServerAddress {
-    if (this.#address === undefined) throw new Error('server is not listening');
+    if (this.#address === undefined) throw new ServerNotRunningError();
     return this.#address;
+  }
+
+  /** See {@link MembershipServerEvents.error}. */
+  #onListenerError(err: Error): void {
+    this.options.logger.error?.('listening socket error', { error: err.message, code: (err as NodeJS.ErrnoException).code });
+    if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
   /**
@@ -173,6 +204,11 @@ export class MembershipServer implements ConnectionHost {
   close(): Promise<void> {
     this.#closed ??= this.#close();
     return this.#closed;
+  }
+
+  /** Closes the server: `await using server = new MembershipServer()`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   async #close(): Promise<void> {
