@@ -44,7 +44,7 @@ export {
 } from './protocol/errors.js';
 export { PROTOCOL_VERSION, Channel, ReplyStatus } from './protocol/preamble.js';
 export { WireErrorCode } from './protocol/messages.js';
-export { MembershipServer } from './server/membership-server.js';
+export { MembershipServer, type MembershipServerEvents } from './server/membership-server.js';
 export type { MembershipServerOptions, ResolvedServerOptions } from './server/server-options.js';
 export { TcpChanger, type DialOptions } from './client/tcp-changer.js';
 export type { TcpChangerOptions, ResolvedClientOptions } from './client/client-options.js';

@@ -80,8 +80,8 @@ export class TcpChanger implements Changer {
    * address and role, and the configuration's log index when the leader's
    * raft reports one. Follows redirects and backs off like `join`, within
    * one deadline. Rejects with `UnsupportedRequestError` when the leader
-   * does not serve its configuration (see
-   * `MembershipServer.serveConfiguration`).
+   * does not serve its configuration (its raft has no `configuration()`,
+   * or nothing told its server which raft it serves).
    *
    * ```ts
    * const { members } = await new TcpChanger().members('10.0.0.1:7000', 5_000);
