@@ -1,7 +1,7 @@
 import { ChangeRequestKind, kindName } from './change-request-kind.js';
 import type { ChangeRequest } from './change-request.js';
 import { MembershipError, MembershipTimeoutError, NotLeaderError, UnsupportedRoleError } from './errors.js';
-import type { Logger } from './logger.js';
+import type { LogWriter } from './logger.js';
 import type { Raft } from './raft.js';
 import type { RequestFeed } from './request-feed.js';
 import { translate } from './translate.js';
@@ -77,7 +77,7 @@ export class IteratorSource implements RequestSource {
 export interface ChangeLoopSettings {
   readonly timeoutMs: number;
   readonly signal: AbortSignal | undefined;
-  readonly logger: Logger;
+  readonly logger: LogWriter;
 }
 
 /** Ticks of the loop's timer per `timeoutMs`, while raft calls are in flight. */

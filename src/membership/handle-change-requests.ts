@@ -1,7 +1,7 @@
-import { ChangeLoop, IteratorSource, feedSource } from './change-loop.js';
+import { ChangeLoop, IteratorSource, feedSource, type ChangeLoopSettings } from './change-loop.js';
 import type { ChangeRequest } from './change-request.js';
-import { InvalidOptionError } from './errors.js';
-import { silentLogger, type Logger } from './logger.js';
+import { loggerOption, type Logger } from './logger.js';
+import { checkOptionKeys, invalidOption, optionsObject, timeoutValue } from './option-checks.js';
 import type { Raft } from './raft.js';
 import { REQUEST_FEED, isFeedSource } from './request-feed.js';
 
@@ -24,7 +24,8 @@ export interface HandleChangeRequestsOptions {
    * Where failed raft calls are reported: an error raft throws that is not
    * one of this library's (a bug, a crashed raft) at `error`, a call that
    * outlived `timeoutMs` at `warn`, refusals (not the leader, rejected) at
-   * `debug`. @default the library's default logger
+   * `debug`. `NODE_DEBUG=raft-membership` prints them too, with or
+   * without a logger. @default silent
    */
   readonly logger?: Logger;
 }
@@ -66,14 +67,39 @@ export function handleChangeRequests(
   requests: AsyncIterable<ChangeRequest>,
   options: HandleChangeRequestsOptions = {},
 ): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    return Promise.reject(new InvalidOptionError(`timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`));
-  }
-  const { signal } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    return Promise.reject(new InvalidOptionError(`signal must be an AbortSignal, got ${typeof signal}`));
+  let settings: ChangeLoopSettings;
+  try {
+    checkRaft(raft);
+    if (typeof (requests as Partial<AsyncIterable<unknown>> | null)?.[Symbol.asyncIterator] !== 'function') {
+      throw invalidOption('requests', 'an async iterable of ChangeRequests (server.requests)', requests);
+    }
+    settings = resolveLoopOptions(options);
+  } catch (err) {
+    return Promise.reject(err);
   }
   const source = isFeedSource(requests) ? feedSource(requests[REQUEST_FEED](raft)) : new IteratorSource(requests);
-  return new ChangeLoop(raft, source, { timeoutMs, signal, logger: options.logger ?? silentLogger }).run();
+  return new ChangeLoop(raft, source, settings).run();
+}
+
+/** The options checked, defaults filled in. */
+function resolveLoopOptions(given: HandleChangeRequestsOptions): ChangeLoopSettings {
+  const options: HandleChangeRequestsOptions = optionsObject('handleChangeRequests options', given);
+  checkOptionKeys('handleChangeRequests options', options, resolveLoopOptions);
+  const { signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidOption('signal', 'an AbortSignal', signal);
+  return {
+    timeoutMs: timeoutValue('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    signal,
+    logger: loggerOption(options.logger),
+  };
+}
+
+/** The methods every raft must have: the others are optional. */
+const RAFT_METHODS = ['state', 'leader', 'addVoter', 'removeServer'] as const;
+
+function checkRaft(raft: Raft): void {
+  if (typeof raft !== 'object' || raft === null) throw invalidOption('raft', 'an object with the Raft methods (state, leader, addVoter, removeServer)', raft);
+  for (const method of RAFT_METHODS) {
+    if (typeof raft[method] !== 'function') throw invalidOption(`raft.${method}`, 'a function', raft[method]);
+  }
 }

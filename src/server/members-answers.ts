@@ -1,5 +1,5 @@
 import { MembershipError, UnsupportedRequestError } from '../membership/errors.js';
-import type { Logger } from '../membership/logger.js';
+import type { LogWriter } from '../membership/logger.js';
 import type { ConfigurationServer } from '../membership/raft.js';
 import { readConfiguration, type ClusterConfiguration, type ConfigurationSource } from '../membership/read-configuration.js';
 import { EncodedConfiguration } from '../protocol/members-page.js';
@@ -29,10 +29,10 @@ interface Encoded {
  */
 export class MembersAnswers {
   readonly #timeoutMs: number;
-  readonly #logger: Logger;
+  readonly #logger: LogWriter;
   #last: Encoded | undefined;
 
-  constructor(timeoutMs: number, logger: Logger) {
+  constructor(timeoutMs: number, logger: LogWriter) {
     this.#timeoutMs = timeoutMs;
     this.#logger = logger;
   }

@@ -1,7 +1,7 @@
 import { kindName } from '../membership/change-request-kind.js';
 import { ChangeRequest } from '../membership/change-request.js';
 import { MembershipTimeoutError, ShuttingDownError } from '../membership/errors.js';
-import type { Logger } from '../membership/logger.js';
+import type { LogWriter } from '../membership/logger.js';
 import type { Raft } from '../membership/raft.js';
 import { REQUEST_FEED, type FeedSource, type RequestFeed } from '../membership/request-feed.js';
 import type { ServerID } from '../membership/types.js';
@@ -91,7 +91,7 @@ function changeOf(request: ChangeRequest): QueuedChange | undefined {
 export interface ChangeQueueOptions {
   /** Each client's request is answered `timeout` this long after it arrived. */
   readonly requestTimeoutMs: number;
-  readonly logger: Logger;
+  readonly logger: LogWriter;
   /** A consumer said which raft it applies the changes to. */
   readonly onRaft: (raft: Raft) => void;
 }

@@ -1,6 +1,6 @@
 import type { TlsOptions } from 'node:tls';
-import { DAY_MS, clusterNameOption, integerOption, secretOption } from '../membership/option-checks.js';
-import { silentLogger, type Logger } from '../membership/logger.js';
+import { DAY_MS, checkOptionKeys, clusterNameOption, integerOption, optionsObject, secretOption, tlsOption } from '../membership/option-checks.js';
+import { loggerOption, type LogWriter, type Logger } from '../membership/logger.js';
 import { DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE } from '../protocol/frame-decoder.js';
 
 /** Options of {@link MembershipServer}. */
@@ -31,7 +31,7 @@ export interface MembershipServerOptions {
    * answered `timeout` (outcome unknown). @default 5000
    */
   readonly closeGraceMs?: number;
-  /** Where connection events are reported. @default silent */
+  /** Where connection events are reported, pino's shape (`logger.warn(fields, message)`); `NODE_DEBUG=raft-membership` prints them too. @default silent */
   readonly logger?: Logger;
 }
 
@@ -59,16 +59,18 @@ export interface ResolvedServerOptions {
   readonly maxPendingStreams: number;
   /** {@link MembershipServerOptions.closeGraceMs}, with its default applied. */
   readonly closeGraceMs: number;
-  /** {@link MembershipServerOptions.logger}, with its default applied. */
-  readonly logger: Logger;
+  /** {@link MembershipServerOptions.logger}, as the library writes to it (and to `NODE_DEBUG`). */
+  readonly logger: LogWriter;
 }
 
 /** @internal */
-export function resolveServerOptions(options: MembershipServerOptions): ResolvedServerOptions {
+export function resolveServerOptions(given: MembershipServerOptions): ResolvedServerOptions {
+  const options: MembershipServerOptions = optionsObject('MembershipServer options', given);
+  checkOptionKeys('MembershipServer options', options, resolveServerOptions);
   return {
     clusterName: clusterNameOption(options.clusterName),
     secret: secretOption(options.secret),
-    tls: options.tls,
+    tls: tlsOption(options.tls),
     maxFrameSize: integerOption('maxFrameSize', options.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, 64, MAX_MAX_FRAME_SIZE),
     maxConnections: integerOption('maxConnections', options.maxConnections, 1024, 1, 1_000_000),
     maxInFlight: integerOption('maxInFlight', options.maxInFlight, 64, 1, 65_536),
@@ -77,6 +79,6 @@ export function resolveServerOptions(options: MembershipServerOptions): Resolved
     requestTimeoutMs: integerOption('requestTimeoutMs', options.requestTimeoutMs, 10_000, 1, DAY_MS),
     maxPendingStreams: integerOption('maxPendingStreams', options.maxPendingStreams, 64, 1, 65_536),
     closeGraceMs: integerOption('closeGraceMs', options.closeGraceMs, 5_000, 0, DAY_MS),
-    logger: options.logger ?? silentLogger,
+    logger: loggerOption(options.logger),
   };
 }

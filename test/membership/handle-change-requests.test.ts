@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   ChangeRejectedError,
@@ -146,18 +148,18 @@ describe('handleChangeRequests', () => {
     const addVoter = raft.addVoter.bind(raft);
     raft.addVoter = (id, ...rest) => (id === 'stuck' ? new Promise<number>(() => undefined) : addVoter(id, ...rest));
     const warnings: unknown[] = [];
-    const logger: Logger = { warn: (message, fields) => warnings.push({ message, fields }) };
+    const logger: Logger = { warn: (fields, message) => warnings.push({ message, fields }) };
     const queue = new RequestQueue<ChangeRequest>();
-    const loop = handleChangeRequests(raft, queue, { timeoutMs: 50, logger });
+    const loop = handleChangeRequests(raft, queue, { timeoutMs: 100, logger });
     const stuck = newJoinRequest('stuck', '127.0.0.1:7001');
     const next = newJoinRequest('n2', '127.0.0.1:7002');
     queue.push(stuck);
     queue.push(next);
     const err = await stuck.error(5_000);
     expect(err).toBeInstanceOf(MembershipTimeoutError);
-    expect(err?.message).toBe('raft did not finish the join of stuck within 50 ms; its outcome is unknown');
+    expect(err?.message).toBe('raft did not finish the join of stuck within 100 ms; its outcome is unknown');
     expect(await next.error(5_000)).toBeNull();
-    expect(warnings).toEqual([{ message: 'raft did not finish a membership change in time; going on with the next', fields: { id: 'stuck', kind: 'join', timeoutMs: 50 } }]);
+    expect(warnings).toEqual([{ message: 'raft did not finish a membership change in time; going on with the next', fields: { id: 'stuck', kind: 'join', timeoutMs: 100 } }]);
     queue.end();
     await loop;
   });
@@ -191,7 +193,7 @@ describe('handleChangeRequests', () => {
   it('reports to its logger an error raft throws that is not the library\'s, and a refusal only at debug', async () => {
     const raft = new FakeRaft();
     const seen: string[] = [];
-    const logger: Logger = { error: (message, fields) => seen.push(`error ${message} ${JSON.stringify(fields)}`), debug: (message) => seen.push(`debug ${message}`) };
+    const logger: Logger = { error: (fields, message) => seen.push(`error ${message} ${JSON.stringify(fields)}`), debug: (_fields, message) => seen.push(`debug ${message}`) };
     raft.failNext = new Error('disk full');
     async function* two(): AsyncIterable<ChangeRequest> {
       yield newJoinRequest('n2', '127.0.0.1:7002');
@@ -200,6 +202,23 @@ describe('handleChangeRequests', () => {
     }
     await handleChangeRequests(raft, two(), { logger });
     expect(seen).toEqual(['error raft failed a membership change {"id":"n2","kind":"join","error":"disk full"}', 'debug membership change refused']);
+  });
+
+  it('shows a raft failure under NODE_DEBUG=raft-membership without a logger option', () => {
+    const fixture = fileURLToPath(new URL('./fixtures/throwing-raft.ts', import.meta.url));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', fixture], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, NODE_DEBUG: 'raft-membership' } });
+    expect(run.stdout).toBe('raft exploded\n');
+    expect(run.stderr).toMatch(/RAFT-MEMBERSHIP \d+: error raft failed a membership change .*id: 'n2'.*error: 'raft exploded'/);
+    const quiet = spawnSync(process.execPath, ['--import', 'tsx', fixture], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, NODE_DEBUG: '' } });
+    expect(quiet.stderr).toBe('');
+  });
+
+  it('checks its arguments, naming what is wrong', async () => {
+    const queue = new RequestQueue<ChangeRequest>();
+    await expect(handleChangeRequests({ state: () => 'leader' } as unknown as FakeRaft, queue)).rejects.toThrow(/raft.leader must be a function, got undefined/);
+    await expect(handleChangeRequests(new FakeRaft(), [] as unknown as RequestQueue<ChangeRequest>)).rejects.toThrow(/requests must be an async iterable/);
+    await expect(handleChangeRequests(new FakeRaft(), queue, { timeout: 5_000 } as never)).rejects.toThrow(/unknown option "timeout".*did you mean "timeoutMs"/);
+    await expect(handleChangeRequests(new FakeRaft(), queue, { timeoutMs: 5 })).rejects.toThrow(/timeouts are in milliseconds \(for 5 seconds, write 5000\)/);
   });
 
   it('rejects when its requests throw, and validates its signal option', async () => {

@@ -129,7 +129,7 @@ describe('the server\'s request queue', () => {
 
   it('says in the timeout, and in the log, that nothing consumes server.requests', async () => {
     const warnings: string[] = [];
-    const logger: Logger = { warn: (message) => warnings.push(message) };
+    const logger: Logger = { warn: (_fields, message) => warnings.push(message) };
     const server = use(new MembershipServer({ requestTimeoutMs: 100, logger }), (s) => s.close());
     const peer = await peerOf(await server.listen());
     const answer = await ask(peer, join(1, 'n2'));

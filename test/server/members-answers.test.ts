@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MembershipServer, WireErrorCode, handleChangeRequests, type ConfigurationServer, type Logger, type RaftConfiguration } from '../../src/index.js';
+import { MembershipServer, TcpChanger, WireErrorCode, handleChangeRequests, type ConfigurationServer, type Logger, type RaftConfiguration } from '../../src/index.js';
 import { MAX_REQUEST_ID, MEMBERS_PAGE_BYTES, decodeResponse, encodeRequest, type MembersResponse, type ResponseMessage } from '../../src/protocol/messages.js';
 import { useCleanup } from '../support/cleanup.js';
 import { FakeRaft } from '../support/fake-raft.js';
@@ -67,6 +67,9 @@ describe('members answers', () => {
     expect(pages).toBeGreaterThanOrEqual(4);
     expect(seen).toEqual(all);
     expect(await members(peer, 9, all.length)).toEqual({ rid: 9, ok: true, members: [] });
+    // The library's own dialer, reading frames of at most 64 KiB, follows the pages too.
+    const reader = use(new TcpChanger(), (c) => c.close());
+    expect((await reader.members(leader.address, 10_000)).members).toEqual(all);
   });
 
   it('follow the configuration as its index changes, and without an index as its servers change', async () => {
@@ -92,7 +95,7 @@ describe('members answers', () => {
 
   it('are internal errors, logged, when the raft fails to read its configuration', async () => {
     const errors: unknown[] = [];
-    const logger: Logger = { error: (message, fields) => errors.push({ message, fields }) };
+    const logger: Logger = { error: (fields, message) => errors.push({ message, fields }) };
     const broken = Object.assign(new FakeRaft(), {
       configuration: () => {
         throw new Error('disk on fire');

@@ -93,7 +93,7 @@ describe('MembershipServer as a Node server', () => {
 
   it('without an \'error\' listener, only logs a listening socket error: it never throws', async () => {
     const logged: unknown[] = [];
-    const logger: Logger = { error: (message, fields) => logged.push({ message, fields }) };
+    const logger: Logger = { error: (fields, message) => logged.push({ message, fields }) };
     const server = use(new MembershipServer({ logger }), (s) => s.close());
     const address = await server.listen();
     (await netServerOf(address)).emit('error', acceptError('EMFILE'));
