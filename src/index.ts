@@ -50,6 +50,7 @@ export { PROTOCOL_VERSION, Channel, ReplyStatus } from './protocol/preamble.js';
 export { WireErrorCode } from './protocol/messages.js';
 export { MembershipServer, type MembershipServerEvents } from './server/membership-server.js';
 export type { MembershipServerOptions, ResolvedServerOptions } from './server/server-options.js';
+export type { ConnectionCounts } from './server/connection-limits.js';
 export { TcpChanger, type DialOptions, type MembersResult } from './client/tcp-changer.js';
 export type { TcpChangerOptions, ResolvedClientOptions } from './client/client-options.js';
 export {

@@ -85,7 +85,7 @@ describe('logging', () => {
     expect(clientLogger.entries).toContainEqual(['debug', { target: cluster.address }, 'dialing']);
     const other = use(new TcpChanger({ logger: clientLogger, minBackoffMs: 5, maxBackoffMs: 20 }), (c) => c.close());
     await other.members(cluster.address, 200).catch(() => undefined);
-    expect(serverLogger.entries).toContainEqual(['warn', { limit: 1 }, 'connection refused: too many connections']);
+    expect(serverLogger.entries).toContainEqual(['warn', { remote: '127.0.0.1', refused: 1 }, 'connection refused: too many connections']);
     expect(clientLogger.entries.some(([level, fields, message]) => level === 'debug' && message === 'attempt failed, backing off' && typeof fields['error'] === 'string')).toBe(true);
   });
 
@@ -108,6 +108,6 @@ describe('logging', () => {
     expect(quiet.stderr).not.toMatch(/RAFT-MEMBERSHIP/);
     expect(debugging.stdout).toBe('done\n');
     expect(debugging.stderr).toMatch(/^RAFT-MEMBERSHIP \d+: debug dialing \{ target: '127\.0\.0\.1:\d+' \}$/m);
-    expect(debugging.stderr).toMatch(/^RAFT-MEMBERSHIP \d+: warn connection refused: too many connections \{ limit: 1 \}$/m);
+    expect(debugging.stderr).toMatch(/^RAFT-MEMBERSHIP \d+: warn connection refused: too many connections \{ remote: '127\.0\.0\.1', refused: 1 \}$/m);
   }, 60_000);
 });
