@@ -6,6 +6,7 @@
 import type { RaftState } from '../../src/membership/raft.js';
 import type { ServerID } from '../../src/membership/types.js';
 import { isVoter, quorumMatchIndex, type Configuration } from './configuration.js';
+import { EntryTooLargeError, MAX_ENTRY_BYTES, entryBytes } from './limits.js';
 import { EntryKind, type LogEntry, type RaftLog } from './log.js';
 import { RpcType } from './messages.js';
 import type { RaftLogger } from './options.js';
@@ -73,11 +74,18 @@ export class Leadership {
     clearInterval(this.#quorumTimer);
   }
 
-  /** Appends `entry` in the current term; resolves to its index. A configuration takes effect at once. */
+  /**
+   * Appends `entry` in the current term; resolves to its index. A
+   * configuration takes effect at once. Throws {@link EntryTooLargeError}
+   * for an entry that would not fit an AppendEntries.
+   */
   append(entry: Omit<LogEntry, 'index' | 'term'>): number {
     const { log, peers } = this.#host;
     const index = log.lastIndex + 1;
-    log.append({ ...entry, index, term: this.#host.term() });
+    const full: LogEntry = { ...entry, index, term: this.#host.term() };
+    const bytes = entryBytes(full);
+    if (bytes > MAX_ENTRY_BYTES) throw new EntryTooLargeError(`a ${entry.kind} entry of ${bytes} bytes is over the ${MAX_ENTRY_BYTES}-byte limit`);
+    log.append(full);
     if (entry.servers) this.#host.configurationChanged();
     peers.kick();
     this.advanceCommit();

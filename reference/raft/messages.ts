@@ -111,9 +111,12 @@ function uint(fields: Fields, name: string): number {
   return value;
 }
 
+/** The longest id or address a message may carry, in characters. */
+export const MAX_ID_LENGTH = 1024;
+
 function text(fields: Fields, name: string): string {
   const value = fields[name];
-  if (typeof value !== 'string' || value.length === 0 || value.length > 1024) fail(`${name} is not a non-empty string`);
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) fail(`${name} is not a non-empty string`);
   return value;
 }
 

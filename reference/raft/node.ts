@@ -5,17 +5,17 @@
  */
 import type { Duplex } from 'node:stream';
 import { parseAddress } from '../../src/membership/address.js';
-import { InvalidOptionError, MembershipTimeoutError, NotLeaderError, ShuttingDownError } from '../../src/membership/errors.js';
+import { ChangeRejectedError, InvalidOptionError, MembershipTimeoutError, NotLeaderError, ShuttingDownError } from '../../src/membership/errors.js';
 import type { ConfigurationServer, Raft, RaftState } from '../../src/membership/raft.js';
 import type { ServerAddress, ServerID } from '../../src/membership/types.js';
 import { Candidacy, type CandidacyHost } from './candidate.js';
 import { ChangeQueue, type ChangeHost } from './changes.js';
 import { EMPTY_CONFIGURATION, type Configuration } from './configuration.js';
-import { acceptStreams } from './connection.js';
 import { Conditions } from './conditions.js';
 import { EntryKind, RaftLog } from './log.js';
-import { RpcType, type RpcRequest, type RpcResponse } from './messages.js';
+import { MAX_ID_LENGTH, RpcType, type RpcRequest, type RpcResponse } from './messages.js';
 import { handleAppendEntries, handleRequestVote, type FollowerContext } from './follower.js';
+import { acceptStreams } from './inbound.js';
 import { Leadership, type LeadershipHost } from './leader.js';
 import { resolveOptions, type RaftLogger, type RaftNodeOptions, type StateChange } from './options.js';
 import { PeerSet } from './peer-set.js';
@@ -33,6 +33,7 @@ export class RaftNode implements Raft {
   readonly address: ServerAddress;
   readonly electionTimeoutMs: number;
   readonly heartbeatMs: number;
+  readonly frameTimeoutMs: number;
   readonly #layer: StreamLayer;
   readonly #storage: RaftStorage;
   readonly #log: RaftLog;
@@ -64,6 +65,7 @@ export class RaftNode implements Raft {
     this.address = resolved.address;
     this.electionTimeoutMs = resolved.electionTimeoutMs;
     this.heartbeatMs = resolved.heartbeatMs;
+    this.frameTimeoutMs = resolved.frameTimeoutMs;
     this.#layer = resolved.layer;
     this.#storage = resolved.storage;
     this.#log = new RaftLog(this.#storage);
@@ -151,13 +153,11 @@ export class RaftNode implements Raft {
     this.#started = true;
     this.#latest = this.#log.configurationAt(this.#log.lastIndex);
     this.#syncPeers();
-    void acceptStreams(
-      this.#layer,
-      this.#closing.signal,
-      this.#inbound,
-      (request) => this.#handle(request),
-      (error) => this.#logger('warn', `${this.id}: closing a stream: ${error.message}`),
-    );
+    void acceptStreams(this.#layer, this.#closing.signal, this.#inbound, {
+      handle: (request) => this.#handle(request),
+      onError: (error) => this.#logger('warn', `${this.id}: closing a stream: ${error.message}`),
+      frameTimeoutMs: this.frameTimeoutMs,
+    });
     this.#candidacy.resetTimer();
     this.#emit();
   }
@@ -202,6 +202,8 @@ export class RaftNode implements Raft {
 
   async #change(...args: Parameters<ChangeQueue['run']>): Promise<number> {
     const [change] = args;
+    // Peers refuse longer ids on the wire (messages.ts): such an entry could never replicate.
+    if (change.id.length === 0 || change.id.length > MAX_ID_LENGTH) throw new ChangeRejectedError(`server id must be 1 to ${MAX_ID_LENGTH} characters`);
     if (change.op === 'add') parseAddress(change.address);
     this.#assertLeader();
     return this.#changes.run(...args);

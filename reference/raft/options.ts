@@ -26,6 +26,11 @@ export interface RaftNodeOptions {
   readonly electionTimeoutMs?: number;
   /** Leader heartbeat interval; must be below electionTimeoutMs. @default 100 */
   readonly heartbeatMs?: number;
+  /**
+   * How long a peer may take to send one frame, from its first byte to its
+   * last; a slower one has its stream closed. @default 2 × electionTimeoutMs
+   */
+  readonly frameTimeoutMs?: number;
   /** @default silent */
   readonly logger?: RaftLogger;
 }
@@ -62,6 +67,10 @@ export function resolveOptions(options: RaftNodeOptions): ResolvedOptions {
   if (!Number.isFinite(heartbeatMs) || heartbeatMs < 1 || heartbeatMs >= electionTimeoutMs) {
     throw new InvalidOptionError(`heartbeatMs must be at least 1 and below electionTimeoutMs, got ${heartbeatMs}`);
   }
+  const frameTimeoutMs = options.frameTimeoutMs ?? 2 * electionTimeoutMs;
+  if (!Number.isFinite(frameTimeoutMs) || frameTimeoutMs < 1) {
+    throw new InvalidOptionError(`frameTimeoutMs must be at least 1, got ${frameTimeoutMs}`);
+  }
   return {
     id: options.id,
     address: options.address,
@@ -69,6 +78,7 @@ export function resolveOptions(options: RaftNodeOptions): ResolvedOptions {
     storage: options.storage ?? new MemoryStorage(),
     electionTimeoutMs,
     heartbeatMs,
+    frameTimeoutMs,
     logger: options.logger ?? (() => undefined),
   };
 }

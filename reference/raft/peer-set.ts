@@ -5,13 +5,11 @@
 import type { ServerAddress, ServerID } from '../../src/membership/types.js';
 import { isQuorum, isVoter, type Configuration } from './configuration.js';
 import { RpcClient } from './connection.js';
+import { MAX_BATCH_ENTRIES, batchLength } from './limits.js';
 import type { RaftLog } from './log.js';
 import { RpcType, type AppendEntriesRequest, type AppendEntriesResult } from './messages.js';
 import { Peer, type PeerHost } from './peer.js';
 import type { StreamLayer } from './stream-layer.js';
-
-/** The most entries one AppendEntries carries. */
-const MAX_BATCH = 256;
 
 /** What the peers need from their node. */
 export interface PeerSetContext {
@@ -126,6 +124,8 @@ export class PeerSet {
   #appendRequest(peer: Peer, term: number): AppendEntriesRequest {
     const { log } = this.#ctx;
     const prevLogIndex = Math.min(peer.nextIndex - 1, log.lastIndex);
+    const entries = log.slice(prevLogIndex + 1, MAX_BATCH_ENTRIES);
+    entries.length = batchLength(entries);
     return {
       type: RpcType.AppendEntries,
       term,
@@ -133,7 +133,7 @@ export class PeerSet {
       leaderAddress: this.#ctx.address,
       prevLogIndex,
       prevLogTerm: log.termAt(prevLogIndex) ?? 0,
-      entries: log.slice(prevLogIndex + 1, MAX_BATCH),
+      entries,
       leaderCommit: this.#ctx.commitIndex(),
     };
   }
