@@ -77,6 +77,7 @@ export class RaftNode implements Raft {
       log: this.#log,
       electionTimeoutMs: this.electionTimeoutMs,
       heartbeatMs: this.heartbeatMs,
+      maxBackoffMs: resolved.maxBackoffMs,
       commitIndex: () => this.#commitIndex,
       isLeader: (term) => this.#isLeader(term),
       onAppendResult: (term, result) => {
@@ -315,6 +316,8 @@ export class RaftNode implements Raft {
       case RpcType.AppendEntries:
         return handleAppendEntries(this.#follower, request);
       case RpcType.RequestVote:
+        // A server we could not reach is back: a leader need not wait out its back-off.
+        this.#peers.get(request.candidateId)?.reachable();
         return handleRequestVote(this.#follower, request);
       case RpcType.TimeoutNow: {
         this.#observeTerm(request.term);

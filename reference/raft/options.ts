@@ -31,6 +31,12 @@ export interface RaftNodeOptions {
    * last; a slower one has its stream closed. @default 2 × electionTimeoutMs
    */
   readonly frameTimeoutMs?: number;
+  /**
+   * The longest wait before trying again a server that could not be
+   * reached; the waits double from `heartbeatMs` up to it, with jitter.
+   * @default the longer of 5 s and 10 × electionTimeoutMs
+   */
+  readonly maxBackoffMs?: number;
   /** @default silent */
   readonly logger?: RaftLogger;
 }
@@ -71,6 +77,10 @@ export function resolveOptions(options: RaftNodeOptions): ResolvedOptions {
   if (!Number.isFinite(frameTimeoutMs) || frameTimeoutMs < 1) {
     throw new InvalidOptionError(`frameTimeoutMs must be at least 1, got ${frameTimeoutMs}`);
   }
+  const maxBackoffMs = options.maxBackoffMs ?? Math.max(5000, 10 * electionTimeoutMs);
+  if (!Number.isFinite(maxBackoffMs) || maxBackoffMs < heartbeatMs) {
+    throw new InvalidOptionError(`maxBackoffMs must be at least heartbeatMs, got ${maxBackoffMs}`);
+  }
   return {
     id: options.id,
     address: options.address,
@@ -79,6 +89,7 @@ export function resolveOptions(options: RaftNodeOptions): ResolvedOptions {
     electionTimeoutMs,
     heartbeatMs,
     frameTimeoutMs,
+    maxBackoffMs,
     logger: options.logger ?? (() => undefined),
   };
 }

@@ -19,6 +19,7 @@ export interface PeerSetContext {
   readonly log: RaftLog;
   readonly electionTimeoutMs: number;
   readonly heartbeatMs: number;
+  readonly maxBackoffMs: number;
   commitIndex(): number;
   isLeader(term: number): boolean;
   onAppendResult(term: number, result: AppendEntriesResult): void;
@@ -42,6 +43,7 @@ export class PeerSet {
     this.#host = {
       heartbeatMs: ctx.heartbeatMs,
       rpcTimeoutMs: ctx.electionTimeoutMs,
+      maxBackoffMs: ctx.maxBackoffMs,
       isLeader: (term) => ctx.isLeader(term),
       lastIndex: () => ctx.log.lastIndex,
       appendRequest: (peer, term) => this.#appendRequest(peer, term),

@@ -14,6 +14,8 @@ export class TcpStreamLayer implements StreamLayer {
   readonly #sockets = new Set<Socket>();
   readonly #queue: Socket[] = [];
   readonly #waiting: { resolve: (stream: Duplex) => void; reject: (error: Error) => void }[] = [];
+  /** How many times each address was dialed. */
+  readonly dials = new Map<string, number>();
   #closed = false;
 
   private constructor(server: Server) {
@@ -41,6 +43,7 @@ export class TcpStreamLayer implements StreamLayer {
 
   dial(address: string, timeoutMs: number): Promise<Duplex> {
     if (this.#closed) return Promise.reject(new Error('stream layer closed'));
+    this.dials.set(address, (this.dials.get(address) ?? 0) + 1);
     const { host, port } = parseAddress(address);
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port, noDelay: true });
