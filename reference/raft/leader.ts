@@ -85,7 +85,9 @@ export class Leadership {
     const full: LogEntry = { ...entry, index, term: this.#host.term() };
     const bytes = entryBytes(full);
     if (bytes > MAX_ENTRY_BYTES) throw new EntryTooLargeError(`a ${entry.kind} entry of ${bytes} bytes is over the ${MAX_ENTRY_BYTES}-byte limit`);
-    log.append(full);
+    log.append([full]);
+    // The leader counts itself towards a commit only for what is on its disk.
+    log.sync();
     if (entry.servers) this.#host.configurationChanged();
     peers.kick();
     this.advanceCommit();

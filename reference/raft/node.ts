@@ -143,8 +143,9 @@ export class RaftNode implements Raft {
     if (this.#started || this.#storage.currentTerm !== 0 || this.#log.lastIndex !== 0) {
       throw new InvalidOptionError('bootstrap needs a fresh storage and a node that was not started');
     }
-    this.#storage.currentTerm = 1;
-    this.#log.append({ index: 1, term: 1, kind: EntryKind.Configuration, servers: [{ id: this.id, address: this.address, role: 'voter' }] });
+    this.#storage.setTermAndVote(1, null);
+    this.#log.append([{ index: 1, term: 1, kind: EntryKind.Configuration, servers: [{ id: this.id, address: this.address, role: 'voter' }] }]);
+    this.#storage.sync();
     this.#latest = this.#log.configurationAt(1);
   }
 
@@ -222,9 +223,10 @@ export class RaftNode implements Raft {
     return !this.#closed && this.#state === 'leader' && this.term === term;
   }
 
-  #setTerm(term: number): void {
-    this.#storage.currentTerm = term;
-    this.#storage.votedFor = null;
+  /** A new term, with no vote yet (or this server's own, as candidate): durable before anything is sent in it. */
+  #setTerm(term: number, votedFor: ServerID | null = null): void {
+    this.#storage.setTermAndVote(term, votedFor);
+    this.#storage.sync();
   }
 
   /** Adopts a higher term seen in any message, as a follower. */
@@ -249,8 +251,7 @@ export class RaftNode implements Raft {
   }
 
   #becomeCandidate(): void {
-    this.#setTerm(this.term + 1);
-    this.#storage.votedFor = this.id;
+    this.#setTerm(this.term + 1, this.id);
     this.#state = 'candidate';
     this.#leaderId = '';
     this.#leaderAddress = '';
@@ -310,8 +311,15 @@ export class RaftNode implements Raft {
 
   // ---- streams and RPCs ---------------------------------------------------
 
+  /** Answers `request` once what it changed (a vote, entries) is durable. */
   #handle(request: RpcRequest): RpcResponse {
     if (this.#closed) throw new ShuttingDownError('raft node closed');
+    const answer = this.#dispatch(request);
+    this.#storage.sync();
+    return answer;
+  }
+
+  #dispatch(request: RpcRequest): RpcResponse {
     switch (request.type) {
       case RpcType.AppendEntries:
         return handleAppendEntries(this.#follower, request);
