@@ -41,6 +41,9 @@ export class Leadership {
   #readyIndex = 0;
   #handingOff = false;
   #quorumTimer: NodeJS.Timeout | undefined;
+  /** The end of the log as of the last sync: what the leader counts for itself. */
+  #durableIndex = 0;
+  #syncScheduled = false;
 
   constructor(host: LeadershipHost) {
     this.#host = host;
@@ -48,6 +51,11 @@ export class Leadership {
 
   get readyIndex(): number {
     return this.#readyIndex;
+  }
+
+  /** How much of its own log the leader knows to be durable: its own match index. */
+  get durableIndex(): number {
+    return this.#durableIndex;
   }
 
   /** True while handing leadership over: the node takes no new requests. */
@@ -58,6 +66,8 @@ export class Leadership {
   /** Takes office: the node's state is already `leader`. Replication starts and a no-op is appended at once. */
   begin(): void {
     const host = this.#host;
+    // A candidate's log is durable: it synced before each answer as a follower.
+    this.#durableIndex = host.log.lastIndex;
     host.peers.startReplication(host.term());
     this.#readyIndex = this.append({ kind: EntryKind.Noop });
     this.#quorumTimer = setInterval(() => this.#checkQuorum(), host.electionTimeoutMs);
@@ -86,12 +96,31 @@ export class Leadership {
     const bytes = entryBytes(full);
     if (bytes > MAX_ENTRY_BYTES) throw new EntryTooLargeError(`a ${entry.kind} entry of ${bytes} bytes is over the ${MAX_ENTRY_BYTES}-byte limit`);
     log.append([full]);
-    // The leader counts itself towards a commit only for what is on its disk.
-    log.sync();
     if (entry.servers) this.#host.configurationChanged();
     peers.kick();
-    this.advanceCommit();
+    this.#syncSoon();
     return index;
+  }
+
+  /**
+   * Syncs the log once the AppendEntries for what was just appended are on
+   * their way (dissertation §10.2.1: the leader writes its log in parallel
+   * with replication), then counts the leader's own entries towards a
+   * commit: it counts only what is on its disk.
+   */
+  #syncSoon(): void {
+    if (this.#syncScheduled) return;
+    this.#syncScheduled = true;
+    setImmediate(() => {
+      this.#syncScheduled = false;
+      const host = this.#host;
+      // Whoever leads now (this term or a later one) counts what is synced here.
+      if (host.state() === 'shutdown') return;
+      const last = host.log.lastIndex;
+      host.log.sync();
+      this.#durableIndex = last;
+      this.advanceCommit();
+    });
   }
 
   /** Commits what a majority of the latest configuration's voters hold. */

@@ -79,6 +79,7 @@ export class RaftNode implements Raft {
       heartbeatMs: this.heartbeatMs,
       maxBackoffMs: resolved.maxBackoffMs,
       commitIndex: () => this.#commitIndex,
+      ownMatchIndex: () => this.#leadership.durableIndex,
       isLeader: (term) => this.#isLeader(term),
       onAppendResult: (term, result) => {
         this.#observeTerm(result.term);

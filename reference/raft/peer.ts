@@ -61,11 +61,11 @@ export class Peer {
     return this.#backoff.failures;
   }
 
-  /** Starts replicating as leader of `term`, probing from the end of the leader's log. */
-  startReplication(term: number): void {
+  /** Starts replicating as leader of `term`, from `nextIndex` (by default probing from the end of the leader's log). */
+  startReplication(term: number, nextIndex = this.#host.lastIndex() + 1): void {
     this.stopReplication();
     this.#term = term;
-    this.nextIndex = this.#host.lastIndex() + 1;
+    this.nextIndex = nextIndex;
     this.matchIndex = 0;
     this.lastContact = performance.now();
     void this.#replicate(term);
@@ -92,6 +92,12 @@ export class Peer {
   close(): void {
     this.stopReplication();
     this.client.close();
+  }
+
+  /** Stops replicating and hands the connection over, open, to whoever may reuse it. */
+  release(): RpcClient {
+    this.stopReplication();
+    return this.client;
   }
 
   #active(term: number): boolean {
