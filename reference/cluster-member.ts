@@ -67,7 +67,7 @@ export interface ClusterMemberOptions {
   readonly route?: (target: ServerAddress) => ServerAddress | Promise<ServerAddress>;
 }
 
-/** A running raft server: membership and raft on one port. */
+/** A running raft server: membership and raft on one port; it answers `members` requests with its configuration. */
 export class ClusterMember {
   readonly id: ServerID;
   /** The address the others know this server by: the one it listens on unless `advertise` said otherwise. */
@@ -114,6 +114,12 @@ export class ClusterMember {
     const fresh = this.storage.currentTerm === 0 && this.storage.entries.length === 0;
     if (options.bootstrap && fresh) this.raft.bootstrap();
     this.raft.start();
+    const raft = this.raft;
+    server.serveConfiguration({
+      state: () => raft.state(),
+      leader: () => raft.leader(),
+      configuration: () => ({ index: raft.configurationIndex, servers: raft.configuration() }),
+    });
     this.#handling = handleChangeRequests(this.raft, server.requests);
   }
 

@@ -79,6 +79,21 @@ describe('RaftNode membership changes', () => {
     expect(learner.state()).toBe('shutdown');
   });
 
+  it('promotes a non-voter added again as a voter; it then counts and may campaign', async () => {
+    const nodes = await cluster().build(1);
+    const leader = nodes[0]!;
+    const learner = await cluster().spawn('learner');
+    const added = await leader.addNonvoter(learner.id, learner.address, 0, TIMEOUT);
+    const promoted = await leader.addVoter(learner.id, learner.address, 0, TIMEOUT);
+    expect(promoted).toBeGreaterThan(added);
+    expect(leader.configuration().find((s) => s.id === 'learner')?.role).toBe('voter');
+    await cluster().waitForAgreement([leader, learner], [leader.id, learner.id]);
+    expect(learner.configuration().find((s) => s.id === 'learner')?.role).toBe('voter');
+    // Two voters now: without the learner nothing commits.
+    await cluster().kill('learner');
+    await expect(leader.apply('needs both', 300)).rejects.toThrow();
+  });
+
   it('removing the leader hands leadership over; everyone agrees', async () => {
     const nodes = await cluster().build(3);
     const leader = await cluster().waitForLeader(nodes);
