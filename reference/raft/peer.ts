@@ -45,6 +45,8 @@ export class Peer {
   #wake: (() => void) | undefined;
   /** Whether new entries end the current wait: a heartbeat wait, not a back-off. */
   #kickable = false;
+  /** Something new (entries, a commit) came since the last request was built: send again without waiting. */
+  #kicked = false;
 
   constructor(
     readonly id: ServerID,
@@ -80,6 +82,7 @@ export class Peer {
   /** New entries to send: end the heartbeat wait now (not a back-off). */
   kick(): void {
     if (this.#kickable) this.#wake?.();
+    else this.#kicked = true;
   }
 
   /** The server was heard from (it asked for a vote): try it again now. */
@@ -107,6 +110,7 @@ export class Peer {
   async #replicate(term: number): Promise<void> {
     const host = this.#host;
     while (this.#active(term)) {
+      this.#kicked = false;
       const request = host.appendRequest(this, term);
       let result: AppendEntriesResult;
       try {
@@ -128,7 +132,8 @@ export class Peer {
         }
       }
       host.onAppendResult(this, term, result);
-      if (result.term === term && (!result.success || this.nextIndex <= host.lastIndex())) continue;
+      // Lagging, or told of something new while the request was out (the commit this answer made, say).
+      if (result.term === term && (!result.success || this.nextIndex <= host.lastIndex() || this.#kicked)) continue;
       await this.#sleep(host.heartbeatMs, true);
     }
   }
