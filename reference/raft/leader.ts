@@ -39,7 +39,8 @@ export class Leadership {
   readonly #host: LeadershipHost;
   /** The index of this leader's no-op; changes wait until it commits. */
   #readyIndex = 0;
-  #handingOff = false;
+  /** The hand-off under way, if any: a second caller waits for the same one. */
+  #handOff: Promise<void> | undefined;
   #quorumTimer: NodeJS.Timeout | undefined;
   /** The end of the log as of the last sync: what the leader counts for itself. */
   #durableIndex = 0;
@@ -60,7 +61,7 @@ export class Leadership {
 
   /** True while handing leadership over: the node takes no new requests. */
   get handingOff(): boolean {
-    return this.#handingOff;
+    return this.#handOff !== undefined;
   }
 
   /** Takes office: the node's state is already `leader`. Replication starts and a no-op is appended at once. */
@@ -132,13 +133,16 @@ export class Leadership {
     if (match > host.commitIndex() && host.log.termAt(match) === host.term()) {
       host.setCommitIndex(match);
       host.peers.kick();
+      // Its own removal is committed (as a change it made, or as what it was elected to commit): hand over.
+      const latest = host.latest();
+      if (!isVoter(latest, host.id) && latest.index <= match) void this.handOff(host.term(), performance.now() + host.electionTimeoutMs);
     }
   }
 
   /** A leader that has not heard from a majority for an election timeout steps down (check-quorum). */
   #checkQuorum(): void {
     const host = this.#host;
-    if (host.state() === 'leader' && !this.#handingOff && isVoter(host.latest(), host.id) && !host.peers.heardFromQuorum(host.latest())) {
+    if (host.state() === 'leader' && !this.handingOff && isVoter(host.latest(), host.id) && !host.peers.heardFromQuorum(host.latest())) {
       host.logger('warn', `${host.id} lost contact with a majority; stepping down`);
       host.stepDown();
     }
@@ -147,11 +151,18 @@ export class Leadership {
   /**
    * Once its own removal has committed, a leader passes leadership to the
    * most up-to-date voter with TimeoutNow (dissertation §3.10) and steps
-   * down, so the cluster is not leaderless for an election timeout.
+   * down, so the cluster is not leaderless for an election timeout. A call
+   * while one is under way waits for that one.
    */
-  async handOff(term: number, deadline: number): Promise<void> {
+  handOff(term: number, deadline: number): Promise<void> {
+    this.#handOff ??= this.#handOver(term, deadline).finally(() => {
+      this.#handOff = undefined;
+    });
+    return this.#handOff;
+  }
+
+  async #handOver(term: number, deadline: number): Promise<void> {
     const host = this.#host;
-    this.#handingOff = true;
     try {
       const target = host.peers.transferTarget(host.latest());
       if (target) {
@@ -163,8 +174,6 @@ export class Leadership {
     } catch (error) {
       // The others elect a leader by themselves after an election timeout.
       host.logger('warn', `${host.id}: leadership hand-off failed: ${(error as Error).message}`);
-    } finally {
-      this.#handingOff = false;
     }
     if (host.isLeader(term)) host.stepDown();
   }
