@@ -10,7 +10,7 @@ import type { ConfigurationServer, Raft, RaftState } from '../../src/membership/
 import type { ServerAddress, ServerID } from '../../src/membership/types.js';
 import { Candidacy, type CandidacyHost } from './candidate.js';
 import { ChangeQueue, type ChangeHost } from './changes.js';
-import { EMPTY_CONFIGURATION, isVoter, type Configuration } from './configuration.js';
+import { EMPTY_CONFIGURATION, mayCampaign, type Configuration } from './configuration.js';
 import { Conditions } from './conditions.js';
 import { EntryKind, RaftLog } from './log.js';
 import { MAX_ID_LENGTH, RpcType, type RpcRequest, type RpcResponse } from './messages.js';
@@ -269,20 +269,6 @@ export class RaftNode implements Raft {
     this.#emit();
   }
 
-  /**
-   * A voter of its latest configuration may stand for election; so may a
-   * server whose latest configuration is its own removal, not yet known to
-   * be committed, while it was a voter before: it may hold that entry when
-   * a majority does not, and then the others need it (dissertation §4.1: a
-   * candidate counts votes by its latest configuration, which need not
-   * include itself). Non-voters and servers whose removal committed never
-   * campaign.
-   */
-  #mayCampaign(): boolean {
-    if (isVoter(this.#latest, this.id)) return true;
-    return this.#latest.index > this.#commitIndex && isVoter(this.#committed, this.id);
-  }
-
   #heardFromLeaderRecently(): boolean {
     if (this.#state === 'leader') return true;
     return this.#leaderId !== '' && performance.now() - this.#lastLeaderContact < this.electionTimeoutMs;
@@ -429,7 +415,7 @@ export class RaftNode implements Raft {
       closed: () => this.#closed,
       started: () => this.#started,
       latest: () => this.#latest,
-      mayCampaign: () => this.#mayCampaign(),
+      mayCampaign: () => mayCampaign(this.id, this.#latest, this.#committed, this.#commitIndex),
       peer: (id) => this.#peers.get(id),
       lastLeaderContact: () => this.#lastLeaderContact,
       observeTerm: (term) => this.#observeTerm(term),
