@@ -115,6 +115,7 @@ export class ClusterMember {
     if (options.bootstrap && fresh) this.raft.bootstrap();
     this.raft.start();
     const raft = this.raft;
+    // handleChangeRequests would let the server read raft.configuration(); this adds its index.
     server.serveConfiguration({
       state: () => raft.state(),
       leader: () => raft.leader(),
