@@ -139,7 +139,8 @@ export class InvalidAddressError extends MembershipError {
   constructor(
     /** The string that is not an address. */
     readonly address: string,
-    reason: string,
+    /** What is wrong with it, without the address itself (which may be long). */
+    readonly reason: string,
     options?: ErrorOptions,
   ) {
     super(`invalid server address ${JSON.stringify(address)}: ${reason}`, options);
