@@ -21,6 +21,7 @@ export {
   UnsupportedRequestError,
   InvalidOptionError,
   InvalidAddressError,
+  ConformanceSetupError,
 } from './membership/errors.js';
 export { handleChangeRequests, type HandleChangeRequestsOptions } from './membership/handle-change-requests.js';
 export type { Raft, RaftState, ConfigurationServer, RaftConfiguration } from './membership/raft.js';
@@ -62,3 +63,12 @@ export {
   type ClientRedirectEvent,
   type ClientRetryEvent,
 } from './diagnostics.js';
+export {
+  Requirement,
+  Outcome,
+  type ConformanceCaseResult,
+  type ConformanceReport,
+  type ConformanceSummary,
+} from './conformance/case.js';
+export { runServerConformance } from './conformance/server/run-server.js';
+export { CONFORMANCE_ID_PREFIX, type ServerConformanceOptions } from './conformance/server/server-options.js';

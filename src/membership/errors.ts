@@ -146,3 +146,13 @@ export class InvalidAddressError extends MembershipError {
     super(`invalid server address ${JSON.stringify(address)}: ${reason}`, options);
   }
 }
+
+/**
+ * The conformance kit could not test its subject at all: the target
+ * refused or never completed the preamble, or the dialer command could not
+ * be started. No case ran.
+ */
+export class ConformanceSetupError extends MembershipError {
+  /** Stable across releases: `ERR_CONFORMANCE_SETUP`. */
+  readonly code = 'ERR_CONFORMANCE_SETUP';
+}

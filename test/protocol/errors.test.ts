@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as api from '../../src/index.js';
 import {
   ChangeRejectedError,
+  ConformanceSetupError,
   DifferentLeaderError,
   InvalidAddressError,
   InvalidOptionError,
@@ -53,6 +54,7 @@ const rows: Record<string, Row> = {
   ShuttingDownError: { make: (o) => new ShuttingDownError(undefined, o), code: 'ERR_SHUTTING_DOWN', message: 'shutting down', takesCause: true, protocol: false },
   InvalidOptionError: { make: (o) => new InvalidOptionError('timeoutMs must be positive', o), code: 'ERR_INVALID_OPTION', message: 'timeoutMs must be positive', takesCause: true, protocol: false },
   InvalidAddressError: { make: (o) => new InvalidAddressError('nope', 'expected host:port', o), code: 'ERR_INVALID_ADDRESS', message: 'invalid server address "nope": expected host:port', takesCause: true, protocol: false },
+  ConformanceSetupError: { make: (o) => new ConformanceSetupError('target refused the preamble', o), code: 'ERR_CONFORMANCE_SETUP', message: 'target refused the preamble', takesCause: true, protocol: false },
   FrameTooLargeError: { make: (o) => new FrameTooLargeError(70000, 65536, o), code: 'ERR_FRAME_TOO_LARGE', message: 'frame of 70000 bytes exceeds the maximum of 65536', takesCause: true, protocol: true },
   EmptyFrameError: { make: (o) => new EmptyFrameError(o), code: 'ERR_EMPTY_FRAME', message: 'frame of length 0', takesCause: true, protocol: true },
   MalformedFrameError: { make: (o) => new MalformedFrameError('not MessagePack', o), code: 'ERR_MALFORMED_FRAME', message: 'not MessagePack', takesCause: true, protocol: true },
@@ -107,7 +109,7 @@ describe('error classes', () => {
   it('keeps the fields it is given', () => {
     expect(new DifferentLeaderError('a:1').leader).toBe('a:1');
     expect(new UnsupportedRoleError('nonvoter').role).toBe('nonvoter');
-    expect(new InvalidAddressError('x', 'why').address).toBe('x');
+    expect(new InvalidAddressError('x', 'why')).toMatchObject({ address: 'x', reason: 'why' });
     expect(new FrameTooLargeError(5, 4)).toMatchObject({ length: 5, maxFrameSize: 4 });
     expect(new InvalidMessageError('m', 7).requestId).toBe(7);
     expect(new InvalidMessageError('m').requestId).toBeUndefined();
