@@ -72,3 +72,5 @@ export {
 } from './conformance/case.js';
 export { runServerConformance } from './conformance/server/run-server.js';
 export { CONFORMANCE_ID_PREFIX, type ServerConformanceOptions } from './conformance/server/server-options.js';
+export { runClientConformance, type ClientConformanceOptions } from './conformance/client/run-client.js';
+export type { DialerFunction, DialerInvocation, DialerOutcome } from './conformance/client/dialer.js';

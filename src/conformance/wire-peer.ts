@@ -3,6 +3,7 @@ import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { parseAddress } from '../membership/address.js';
 import type { ServerAddress } from '../membership/types.js';
 import { parseReply, type Reply } from '../protocol/preamble.js';
+import { ByteQueue } from './byte-queue.js';
 
 /** How a wait for bytes ended without them: the peer closed (FIN), reset (RST), or time ran out. */
 export type End = 'closed' | 'reset' | 'timeout';
@@ -37,21 +38,14 @@ export function hex(bytes: Buffer, max = 32): string {
  */
 export class WirePeer {
   readonly #socket: Socket;
-  #chunks: Buffer[] = [];
-  #buffered = 0;
-  #end: 'closed' | 'reset' | undefined;
-  #wake: (() => void) | undefined;
+  readonly #queue = new ByteQueue();
 
   private constructor(socket: Socket) {
     this.#socket = socket;
-    socket.on('data', (chunk: Buffer) => {
-      this.#chunks.push(chunk);
-      this.#buffered += chunk.length;
-      this.#wake?.();
-    });
-    socket.on('end', () => this.#ended('closed'));
-    socket.on('error', () => this.#ended('reset'));
-    socket.on('close', () => this.#ended('closed'));
+    socket.on('data', (chunk: Buffer) => this.#queue.push(chunk));
+    socket.on('end', () => this.#queue.ended('closed'));
+    socket.on('error', () => this.#queue.ended('reset'));
+    socket.on('close', () => this.#queue.ended('closed'));
   }
 
   /** Dials `address` (plain TCP, or TLS with `settings.tls`). */
@@ -80,7 +74,7 @@ export class WirePeer {
 
   /** Bytes received and not read yet. */
   get buffered(): number {
-    return this.#buffered;
+    return this.#queue.length;
   }
 
   /** Sends `bytes`; a failure shows as the connection's end. */
@@ -98,17 +92,19 @@ export class WirePeer {
 
   /** Exactly `n` bytes, or how the wait ended. */
   async read(n: number, timeoutMs: number): Promise<Read<{ bytes: Buffer }>> {
-    await this.#until(() => this.#buffered >= n, timeoutMs);
-    if (this.#buffered < n) return { ok: false, end: this.#end ?? 'timeout', partial: this.#take(this.#buffered) };
-    return { ok: true, bytes: this.#take(n) };
+    const queue = this.#queue;
+    await queue.until(() => queue.length >= n, timeoutMs);
+    if (queue.length < n) return { ok: false, end: queue.end ?? 'timeout', partial: queue.take(queue.length) };
+    return { ok: true, bytes: queue.take(n) };
   }
 
   /** A reply of §3 (status, detail). */
   async readReply(timeoutMs: number): Promise<Read<{ reply: Reply }>> {
     const deadline = Date.now() + timeoutMs;
-    await this.#until(() => this.#buffered >= 2, timeoutMs);
-    const head = this.#peek(2);
-    if (head.length < 2) return { ok: false, end: this.#end ?? 'timeout', partial: this.#take(this.#buffered) };
+    const queue = this.#queue;
+    await queue.until(() => queue.length >= 2, timeoutMs);
+    const head = queue.peek(2);
+    if (head.length < 2) return { ok: false, end: queue.end ?? 'timeout', partial: queue.take(queue.length) };
     const whole = await this.read(2 + head[1]!, Math.max(0, deadline - Date.now()));
     if (!whole.ok) return whole;
     return { ok: true, reply: parseReply(whole.bytes)!.reply };
@@ -131,57 +127,23 @@ export class WirePeer {
 
   /** Waits until the peer ends the connection (at most `timeoutMs`); what arrived meanwhile is returned. */
   async waitEnd(timeoutMs: number): Promise<{ end: End; received: Buffer }> {
-    await this.#until(() => false, timeoutMs);
-    return { end: this.#end ?? 'timeout', received: this.#take(this.#buffered) };
+    await this.#queue.until(() => false, timeoutMs);
+    return { end: this.#queue.end ?? 'timeout', received: this.#queue.take(this.#queue.length) };
   }
 
   /** Waits `ms`, then returns what arrived meanwhile (the connection may have ended). */
   async quiet(ms: number): Promise<Buffer> {
     await new Promise((resolve) => setTimeout(resolve, ms));
-    return this.#take(this.#buffered);
+    return this.#queue.take(this.#queue.length);
   }
 
   /** How the connection ended, if it has. */
   get ended(): 'closed' | 'reset' | undefined {
-    return this.#end;
+    return this.#queue.end;
   }
 
   /** Closes at once. */
   destroy(): void {
     this.#socket.destroy();
-  }
-
-  #ended(how: 'closed' | 'reset'): void {
-    this.#end ??= how;
-    this.#wake?.();
-  }
-
-  #until(done: () => boolean, timeoutMs: number): Promise<void> {
-    if (done() || this.#end) return Promise.resolve();
-    return new Promise((resolve) => {
-      const finish = (): void => {
-        clearTimeout(timer);
-        this.#wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(finish, timeoutMs);
-      this.#wake = () => {
-        if (done() || this.#end) finish();
-      };
-    });
-  }
-
-  #peek(n: number): Buffer {
-    if (this.#chunks.length > 1) this.#chunks = [Buffer.concat(this.#chunks)];
-    return (this.#chunks[0] ?? Buffer.alloc(0)).subarray(0, n);
-  }
-
-  #take(n: number): Buffer {
-    const all = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
-    const out = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.#chunks = rest.length > 0 ? [rest] : [];
-    this.#buffered = rest.length;
-    return out;
   }
 }
