@@ -6,11 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, leave } from './change.js';
+import { conformance } from './conformance.js';
 import { ExitCode, UsageError, fail } from './common.js';
 import { members } from './members.js';
 import { ping } from './ping.js';
 
-const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = { join, leave, members, ping };
+const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = { join, leave, members, ping, conformance };
 
 export const mainHelp = `Usage: raft-membership <command> [options]
 

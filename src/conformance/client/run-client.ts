@@ -32,7 +32,14 @@ export interface ClientConformanceOptions {
    * Serve TLS with this certificate and key; the dialer is given `caFile`
    * (`RFTM_CONFORMANCE_TLS_CA`) to trust it. Without, the kit serves plain TCP.
    */
-  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer; readonly caFile: string };
+  readonly tls?: {
+    /** The scripted servers' certificate (PEM). */
+    readonly cert: string | Buffer;
+    /** Its private key (PEM). */
+    readonly key: string | Buffer;
+    /** The path of a CA file (PEM) that trusts `cert`, handed to the dialer. */
+    readonly caFile: string;
+  };
   /** The host the scripted servers listen on. @default '127.0.0.1' */
   readonly host?: string;
   /** Cases played at once (each has servers of its own). @default 4 */
