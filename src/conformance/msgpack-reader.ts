@@ -151,7 +151,9 @@ export function writerViolations(node: Node, depth = 1): string[] {
       return [`an extension type (${node.type})`];
     case 'array':
     case 'map': {
-      const out = depth > 32 ? ['maps and arrays nested more than 32 deep'] : [];
+      // Said once, at the first level too deep.
+      if (depth > 32) return ['maps and arrays nested more than 32 deep'];
+      const out: string[] = [];
       if (node.kind === 'array') return out.concat(node.items.flatMap((item) => writerViolations(item, depth + 1)));
       const seen = new Set<string>();
       for (const [key, child] of node.pairs) {

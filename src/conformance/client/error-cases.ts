@@ -1,3 +1,4 @@
+import { WireErrorCode } from '../../protocol/messages.js';
 import { Requirement, type CaseDefinition } from '../case.js';
 import { serve, type ClientContext } from './client-context.js';
 import { closedConnection, connections, ended, failed, judge, reportedIndex, requests, succeeded } from './judge.js';
@@ -11,7 +12,8 @@ function finalCode(name: string, code: string, description: string, operation: '
   return {
     name,
     section: '§8',
-    row: code,
+    // A code the dialer does not know is read as internal (§8).
+    row: (Object.values(WireErrorCode) as string[]).includes(code) ? code : WireErrorCode.Internal,
     requirement: Must,
     description,
     async run(c) {

@@ -166,12 +166,11 @@ export const dialerPreambleCases: readonly ClientCase[] = [
       return judge(later.length === 0 ? 'failed without trying again' : 'asked for version 2 on a new connection', ended(run), later.length === 0 ? failed(run) : undefined);
     },
   },
-  finalRefusal('dialer.auth-failed', ReplyStatus.AuthFailed, 'authentication failed', 'AuthFailed in answer to a hello: the dialer fails and does not try again (its secret is not the server\'s).'),
   {
-    name: 'dialer.auth-failed-after-answer',
+    name: 'dialer.auth-failed',
     section: '§3',
     requirement: Must,
-    description: 'AuthFailed in answer to the auth answer: the dialer fails and does not try again (another try would only repeat a wrong proof).',
+    description: 'AuthFailed in answer to the auth answer: the dialer fails and does not try again (its secret is not the server\'s; another try would only repeat a wrong proof).',
     needs: NEEDS_SECRET,
     async run(c) {
       const blocked = c.needsSecret();

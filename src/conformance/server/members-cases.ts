@@ -48,7 +48,7 @@ export const membersCases: readonly ServerCase[] = [
   },
   {
     name: 'members.unsupported',
-    section: '§7',
+    section: '§8',
     row: 'unsupported',
     requirement: Must,
     description: 'A leader that does not serve its configuration answers `members` with unsupported.',
