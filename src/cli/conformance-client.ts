@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runClientConformance, type ClientConformanceOptions } from '../index.js';
-import { duration, UsageError } from './common.js';
+import { duration, UsageError, type CommandContext } from './common.js';
 import { REPORT_HELP, REPORT_OPTIONS, finish, names } from './conformance-report.js';
 
 export const conformanceClientHelp = `Usage: raft-membership conformance client [options] -- COMMAND [ARG...]
@@ -50,7 +50,7 @@ const clientOptions = {
 } as const;
 
 /** `raft-membership conformance client`. */
-export async function conformanceClient(args: readonly string[]): Promise<number> {
+export async function conformanceClient(args: readonly string[], context: CommandContext = {}): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: [...args], options: clientOptions, strict: true, allowPositionals: true });
@@ -79,6 +79,7 @@ export async function conformanceClient(args: readonly string[]): Promise<number
     ...(concurrency !== undefined ? { concurrency } : {}),
     only: names(values.only),
     skip: names(values.skip),
+    ...(context.signal ? { signal: context.signal } : {}),
   };
   process.stderr.write(`raft-membership conformance: testing the dialer ${command.join(' ')}\n`);
   return finish(await runClientConformance(command, options), values);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { CONFORMANCE_ID_PREFIX, runServerConformance, type ServerConformanceOptions } from '../index.js';
-import { address, changerOptions, duration, parse, required, UsageError } from './common.js';
+import { address, changerOptions, duration, parse, required, UsageError, type CommandContext } from './common.js';
 import { REPORT_HELP, REPORT_OPTIONS, finish, names } from './conformance-report.js';
 
 export const conformanceServerHelp = `Usage: raft-membership conformance server --target HOST:PORT [options]
@@ -59,7 +59,7 @@ const serverOptions = {
 } as const;
 
 /** `raft-membership conformance server`. */
-export async function conformanceServer(args: readonly string[]): Promise<number> {
+export async function conformanceServer(args: readonly string[], context: CommandContext = {}): Promise<number> {
   const values = parse(args, serverOptions);
   if (values.help) {
     process.stdout.write(`${conformanceServerHelp}\n`);
@@ -88,6 +88,7 @@ export async function conformanceServer(args: readonly string[]): Promise<number
     ...(values.wait !== undefined ? { waitMs: duration(values.wait, 'wait') } : {}),
     only: names(values.only),
     skip: names(values.skip),
+    ...(context.signal ? { signal: context.signal } : {}),
   };
   process.stderr.write(
     options.changes

@@ -1,6 +1,6 @@
 import { ConformanceSetupError } from '../index.js';
 import { caseCatalog } from '../conformance/catalog.js';
-import { ExitCode, UsageError } from './common.js';
+import { ExitCode, UsageError, type CommandContext } from './common.js';
 import { conformanceClient, conformanceClientHelp } from './conformance-client.js';
 import { conformanceServer, conformanceServerHelp } from './conformance-server.js';
 
@@ -23,11 +23,11 @@ Exit codes: 0 no MUST broken, 1 a MUST broken (with --strict, a SHOULD too),
 that does not start), 64 bad usage.`;
 
 /** `raft-membership conformance`. */
-export async function conformance(args: readonly string[]): Promise<number> {
+export async function conformance(args: readonly string[], context: CommandContext = {}): Promise<number> {
   const [side, ...rest] = args;
   try {
-    if (side === 'server') return await conformanceServer(rest);
-    if (side === 'client') return await conformanceClient(rest);
+    if (side === 'server') return await conformanceServer(rest, context);
+    if (side === 'client') return await conformanceClient(rest, context);
   } catch (err) {
     if (!(err instanceof ConformanceSetupError)) throw err;
     process.stderr.write(`raft-membership conformance: could not test: ${err.message}\n`);
