@@ -19,7 +19,7 @@ function finalCode(name: string, code: string, description: string, operation: '
     async run(c) {
       const server = await c.listen(serve(() => ({ ok: false, code, ...(message === undefined ? {} : { message }) })));
       const run = await c.dial(server, { operation });
-      return judge(`failed after ${code}, without trying again`, failed(run), requests(server, 1), connections(server, 1));
+      return judge(`failed after ${code}, without trying again`, failed(run), requests(server, 1, operation), connections(server, 1));
     },
   };
 }

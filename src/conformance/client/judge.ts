@@ -30,9 +30,13 @@ export function connections(listener: ScriptListener, n: number, what = 'connect
   return seen === n ? undefined : `${seen} ${what} where ${n} ${n === 1 ? 'was' : 'were'} expected${seen > n ? ': it tried again' : ''}`;
 }
 
-/** The dialer must have sent exactly `n` requests to `listener`. */
-export function requests(listener: ScriptListener, n: number): string | undefined {
-  const seen = listener.requests.length;
+/**
+ * The dialer must have sent exactly `n` requests of the call's kind
+ * (`join` unless said; an invalid request counts too) to `listener`; with
+ * `n` 0, no request of any kind.
+ */
+export function requests(listener: ScriptListener, n: number, call: 'join' | 'leave' | 'members' = 'join'): string | undefined {
+  const seen = listener.requests.filter((r) => n === 0 || r.request === undefined || r.request.type === call).length;
   return seen === n ? undefined : `${seen} requests where ${n} ${n === 1 ? 'was' : 'were'} expected${seen > n ? ': it sent the request again' : ''}`;
 }
 
