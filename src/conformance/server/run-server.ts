@@ -8,12 +8,14 @@ import { runCases } from '../run-cases.js';
 import { authCases } from './auth-cases.js';
 import { changeCases } from './change-cases.js';
 import { closingCases } from './closing-cases.js';
-import { frameCases, raftCases } from './frame-cases.js';
+import { frameCases } from './frame-cases.js';
+import { raftCases } from './raft-cases.js';
 import { ask, leaveRequest } from './kit-dialer.js';
 import { lifeCases } from './life-cases.js';
 import { membersCases } from './members-cases.js';
 import { messageCases } from './message-cases.js';
-import { deadlineCases, preambleCases } from './preamble-cases.js';
+import { deadlineCases } from './deadline-cases.js';
+import { preambleCases } from './preamble-cases.js';
 import { ChangeLog, ServerContext, type TargetFacts } from './server-context.js';
 import { CONFORMANCE_ID_PREFIX, resolveServerConformanceOptions, selects, type ResolvedServerConformanceOptions, type ServerConformanceOptions } from './server-options.js';
 

@@ -1,0 +1,58 @@
+import { ReplyStatus } from '../../protocol/preamble.js';
+import { Requirement, fail, pass, skip, type CaseDefinition, type Verdict } from '../case.js';
+import { hex } from '../wire-peer.js';
+import { describeReply, type ServerContext } from './server-context.js';
+
+type ServerCase = CaseDefinition<ServerContext>;
+const { Must } = Requirement;
+
+/** §5: the preamble deadline. */
+export const deadlineCases: readonly ServerCase[] = [
+  {
+    name: 'preamble.deadline-silent',
+    section: '§5',
+    requirement: Must,
+    description: 'A connection that sends nothing is closed without a reply once the preamble deadline passes.',
+    async run(c) {
+      const peer = await c.open();
+      return dropped(c, peer.waitEnd(c.options.preambleTimeoutMs + c.options.waitMs));
+    },
+  },
+  {
+    name: 'preamble.deadline-trickle',
+    section: '§5',
+    requirement: Must,
+    description: 'A hello trickled a byte at a time, never whole, is dropped at the deadline: it is a deadline, not an idle timeout.',
+    async run(c) {
+      const peer = await c.open();
+      const hello = c.hello({ name: Buffer.alloc(255, 0x61) });
+      const gap = Math.max(5, Math.floor(c.options.preambleTimeoutMs / 20));
+      const ending = peer.waitEnd(c.options.preambleTimeoutMs + c.options.waitMs);
+      void peer.trickle(hello.subarray(0, Math.min(hello.length - 1, 40)), gap);
+      return dropped(c, ending);
+    },
+  },
+  {
+    name: 'preamble.deadline-auth',
+    section: '§5',
+    requirement: Must,
+    description: 'A dialer that never answers the Challenge is dropped without a further reply at the deadline.',
+    needs: 'the target\'s secret (--secret-file)',
+    async run(c) {
+      if (!c.options.secret) return skip('needs the target\'s shared secret: --secret-file FILE');
+      const read = await c.helloReply();
+      if ('verdict' in read) return read.verdict;
+      if (read.reply.status !== ReplyStatus.Challenge) return fail(`no Challenge: ${describeReply(read.reply)}`);
+      return dropped(c, read.peer.waitEnd(c.options.preambleTimeoutMs + c.options.waitMs));
+    },
+  },
+];
+
+async function dropped(c: ServerContext, ending: Promise<{ end: string; received: Buffer }>): Promise<Verdict> {
+  const began = Date.now();
+  const { end, received } = await ending;
+  const after = `${Date.now() - began} ms`;
+  if (received.length > 0) return fail(`sent ${hex(received)} instead of closing without a reply`);
+  if (end === 'timeout') return fail(`still open after ${c.options.preambleTimeoutMs + c.options.waitMs} ms (deadline ${c.options.preambleTimeoutMs} ms; give the target's with --preamble-deadline)`);
+  return pass(`${end} without a reply after ${after}`);
+}
