@@ -167,6 +167,21 @@ export const messageCases: readonly ServerCase[] = [
     },
   },
   {
+    name: 'message.quotes-short',
+    section: '§7',
+    requirement: Requirement.Should,
+    description: 'A server should not copy a long request value into a message: the bad_request for a 1,000-byte invalid address quotes fewer than 100 bytes of it.',
+    async run(c) {
+      const peer = await c.accepted();
+      const got = await c.join(peer, 1, c.id('bad-quote'), 'q'.repeat(1_000));
+      if (!got.ok) return fail(got.observed);
+      const { code, message = '' } = got.response;
+      if (code !== 'bad_request') return fail(`answered ${describeResponse(got.response)}`);
+      const quoted = Math.max(0, ...(message.match(/q+/g) ?? []).map((run) => run.length));
+      return quoted < 100 ? pass(`quotes ${quoted} bytes of it: ${JSON.stringify(message.slice(0, 120))}`) : fail(`quotes ${quoted} bytes of the address`);
+    },
+  },
+  {
     name: 'message.address-valid',
     section: '§7',
     requirement: Must,
