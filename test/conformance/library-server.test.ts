@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ClusterMember } from '../../reference/cluster-member.js';
-import { Outcome, runServerConformance } from '../../src/index.js';
+import { Outcome, RemoteError, TcpChanger, UnsupportedRequestError, runServerConformance } from '../../src/index.js';
 import { waitFor } from '../reference/support/cluster.js';
 import { useCleanup } from '../support/cleanup.js';
 import { FakeRaft } from '../support/fake-raft.js';
@@ -64,5 +64,17 @@ describe('the library\'s server, set up for the cases that need more', () => {
     const pending = [...PENDING.serverPages, 'members.answered', 'members.offset-nil'];
     expect(named(report, Outcome.Failed, Outcome.NonStrict).filter((name) => !pending.includes(name)), failures(report)).toEqual([]);
     expect(named(report, Outcome.Ok)).toContain('members.offset-invalid');
+  });
+
+  // Issue 11, point 5: a configuration read that fails is the server's failure
+  // (internal), not a kind of request it cannot answer (unsupported); the kit
+  // lists the rule as errors.configuration-read-fails, which needs a raft that fails.
+  it('answers members with internal when its raft fails to read the configuration, unsupported when it serves none', async () => {
+    const { server, address } = use(await serve(), (c) => c.close());
+    const changer = use(new TcpChanger(), (c) => c.close());
+    server.serveConfiguration({ state: () => 'leader', leader: () => address, configuration: () => Promise.reject(new Error('disk on fire')) });
+    await expect(changer.members(address, 2_000)).rejects.toMatchObject({ constructor: RemoteError, wireCode: 'internal', message: 'server error internal: internal error' });
+    server.serveConfiguration(undefined);
+    await expect(changer.members(address, 2_000)).rejects.toBeInstanceOf(UnsupportedRequestError);
   });
 });
