@@ -25,6 +25,7 @@ What the kit cannot guess:
   --preamble-deadline DURATION the target's preamble deadline (default 5s)
   --idle-timeout DURATION      the target's idle timeout: runs life.idle-timeout
   --max-connections N          the target's connection limit: runs hello.busy
+  --frame-deadline DURATION    the target's frame deadline: runs life.frame-deadline
   --raft-echo                  the target's raft channel echoes its bytes: runs raft.bytes-untouched
   --close-command COMMAND      a shell command that makes the target begin to close: runs the
                                closing cases, last (the target is gone afterwards)
@@ -53,6 +54,7 @@ const serverOptions = {
   'preamble-deadline': { type: 'string' },
   'idle-timeout': { type: 'string' },
   'max-connections': { type: 'string' },
+  'frame-deadline': { type: 'string' },
   'raft-echo': { type: 'boolean', default: false },
   'close-command': { type: 'string' },
   wait: { type: 'string' },
@@ -83,6 +85,7 @@ export async function conformanceServer(args: readonly string[], context: Comman
     ...(values['preamble-deadline'] !== undefined ? { preambleTimeoutMs: duration(values['preamble-deadline'], 'preamble-deadline') } : {}),
     ...(values['idle-timeout'] !== undefined ? { idleTimeoutMs: duration(values['idle-timeout'], 'idle-timeout') } : {}),
     ...(values['max-connections'] !== undefined ? { maxConnections: count(values['max-connections'], 'max-connections') } : {}),
+    ...(values['frame-deadline'] !== undefined ? { frameTimeoutMs: duration(values['frame-deadline'], 'frame-deadline') } : {}),
     raftEcho: values['raft-echo'],
     ...(closeCommand !== undefined ? { closeTarget: () => runShell(closeCommand) } : {}),
     ...(values.wait !== undefined ? { waitMs: duration(values.wait, 'wait') } : {}),

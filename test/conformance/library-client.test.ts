@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Outcome, runClientConformance } from '../../src/index.js';
 import { useCleanup } from '../support/cleanup.js';
-import { PENDING, failures, named } from './support/expectations.js';
+import { failures, named } from './support/expectations.js';
 import { libraryDialer } from './support/library-dialer.js';
 
 // The library's dialer (TcpChanger) passes every client case: in-process for
@@ -15,7 +15,7 @@ const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/tls
 
 describe('the library\'s dialer against the conformance kit', () => {
   it('passes every client case (TcpChanger, in-process)', async () => {
-    const report = await runClientConformance(libraryDialer, { timeoutMs: 1_500, graceMs: 3_000, skip: PENDING.dialerPages });
+    const report = await runClientConformance(libraryDialer, { timeoutMs: 1_500, graceMs: 3_000 });
     expect(named(report, Outcome.Failed, Outcome.NonStrict), failures(report)).toEqual([]);
     expect(named(report, Outcome.Skipped)).toEqual([]);
     expect(report.results.length).toBeGreaterThan(60);

@@ -190,6 +190,9 @@ export const dialerPreambleCases: readonly ClientCase[] = [
   retriedRefusal('dialer.busy-before-hello', 'A server MAY send Busy before the hello arrives: the dialer reads it whenever it comes, and tries again.', async (conn) => {
     await conn.reply(ReplyStatus.Busy, 'too many connections');
   }, { section: '§2' }),
+  retriedRefusal('dialer.closed-before-reply', 'A connection closed before any reply (a server past its limits may drop it, §9): the dialer treats it like Busy and tries again.', async (conn) => {
+    await conn.readHello();
+  }, { section: '§9' }),
   retriedRefusal('dialer.shutting-down', 'ShuttingDown is worth another try: the dialer tries again and succeeds.', async (conn) => {
     if (await conn.readHello()) await conn.reply(ReplyStatus.ShuttingDown, 'shutting down');
   }),

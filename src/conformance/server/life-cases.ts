@@ -96,6 +96,23 @@ export const lifeCases: readonly ServerCase[] = [
     },
   },
   {
+    name: 'life.frame-deadline',
+    section: '§9',
+    requirement: Must,
+    description: 'A frame begun (its header and one byte of payload) but never finished is dropped at the frame deadline, without a response.',
+    needs: 'the target\'s frame deadline (--frame-deadline)',
+    async run(c) {
+      const deadline = c.options.frameTimeoutMs;
+      if (deadline === undefined) return skip('needs the target\'s frame deadline: --frame-deadline DURATION');
+      const peer = await c.accepted();
+      peer.send(c.harmless(1).subarray(0, 5));
+      const began = Date.now();
+      const { end, received } = await peer.waitEnd(deadline + c.options.waitMs);
+      if (received.length > 0) return fail(`sent ${hex(received)} instead of closing without a response`);
+      return end === 'timeout' ? fail(`still open ${deadline + c.options.waitMs} ms after the frame began`) : pass(`${end} after ${Date.now() - began} ms`);
+    },
+  },
+  {
     name: 'life.responses-fit',
     section: '§7',
     requirement: Must,

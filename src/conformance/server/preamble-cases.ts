@@ -221,7 +221,14 @@ export const preambleCases: readonly ServerCase[] = [
 
 async function busyAt(c: ServerContext, limit: number): Promise<Verdict> {
   for (let opened = 1; opened <= limit + 1; opened++) {
-    const read = await c.helloReply();
+    let read;
+    try {
+      read = await c.helloReply();
+    } catch (err) {
+      // §9: under TLS a connection refused when accepted is closed before the handshake, without a reply.
+      if (c.options.tls) return pass(`connection ${opened} of a limit of ${limit} was closed before its TLS handshake (${(err as Error).message})`);
+      throw err;
+    }
     if ('verdict' in read) return fail(`connection ${opened}: ${read.verdict.observed}`);
     if (read.reply.status === ReplyStatus.Busy) {
       const { end } = await read.peer.waitEnd(c.options.waitMs);
@@ -237,9 +244,10 @@ async function busyAt(c: ServerContext, limit: number): Promise<Verdict> {
 async function untilNotBusy(c: ServerContext): Promise<void> {
   const until = Date.now() + c.options.waitMs;
   while (Date.now() < until) {
-    const read = await c.helloReply();
-    if ('peer' in read) read.peer.destroy();
-    if ('reply' in read && read.reply.status !== ReplyStatus.Busy) return;
+    // Under TLS a connection refused at the limit fails its handshake: try again.
+    const read = await c.helloReply().catch(() => undefined);
+    if (read && 'peer' in read) read.peer.destroy();
+    if (read && 'reply' in read && read.reply.status !== ReplyStatus.Busy) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

@@ -43,6 +43,8 @@ export interface ServerConformanceOptions {
   readonly idleTimeoutMs?: number;
   /** The target's connection limit (§2 row 8, §9); the `Busy` case runs only with it. */
   readonly maxConnections?: number;
+  /** The target's frame deadline (§9: a frame begun must be whole within it); the case runs only with it. */
+  readonly frameTimeoutMs?: number;
   /** The target's raft channel echoes what it receives (a test build): the §5 pass-through case runs only with it. */
   readonly raftEcho?: boolean;
   /**
@@ -79,6 +81,7 @@ export interface ResolvedServerConformanceOptions {
   readonly preambleTimeoutMs: number;
   readonly idleTimeoutMs: number | undefined;
   readonly maxConnections: number | undefined;
+  readonly frameTimeoutMs: number | undefined;
   readonly raftEcho: boolean;
   readonly closeTarget: (() => Promise<void>) | undefined;
   readonly only: readonly string[];
@@ -112,6 +115,7 @@ export function resolveServerConformanceOptions(options: ServerConformanceOption
     preambleTimeoutMs: integerOption('preambleTimeoutMs', options.preambleTimeoutMs, 5_000, 1, HOUR_MS),
     idleTimeoutMs: options.idleTimeoutMs === undefined ? undefined : integerOption('idleTimeoutMs', options.idleTimeoutMs, 0, 1, HOUR_MS),
     maxConnections: options.maxConnections === undefined ? undefined : integerOption('maxConnections', options.maxConnections, 0, 1, 10_000),
+    frameTimeoutMs: options.frameTimeoutMs === undefined ? undefined : integerOption('frameTimeoutMs', options.frameTimeoutMs, 0, 1, HOUR_MS),
     raftEcho: options.raftEcho ?? false,
     closeTarget: options.closeTarget,
     only: options.only ?? [],
