@@ -89,10 +89,7 @@ export const lifeCases: readonly ServerCase[] = [
       peer.send(c.harmless(1));
       const answered = await c.answered(peer, 1);
       if (answered.kind !== 'pass') return answered;
-      const began = Date.now();
-      const { end, received } = await peer.waitEnd(idle + c.options.waitMs);
-      if (received.length > 0) return fail(`sent ${hex(received)} while idle`);
-      return end === 'timeout' ? fail(`still open ${idle + c.options.waitMs} ms after the last answer`) : pass(`${end} after ${Date.now() - began} ms idle`);
+      return c.closedWithin(peer, idle);
     },
   },
   {
@@ -106,10 +103,7 @@ export const lifeCases: readonly ServerCase[] = [
       if (deadline === undefined) return skip('needs the target\'s frame deadline: --frame-deadline DURATION');
       const peer = await c.accepted();
       peer.send(c.harmless(1).subarray(0, 5));
-      const began = Date.now();
-      const { end, received } = await peer.waitEnd(deadline + c.options.waitMs);
-      if (received.length > 0) return fail(`sent ${hex(received)} instead of closing without a response`);
-      return end === 'timeout' ? fail(`still open ${deadline + c.options.waitMs} ms after the frame began`) : pass(`${end} after ${Date.now() - began} ms`);
+      return c.closedWithin(peer, deadline);
     },
   },
   {

@@ -161,10 +161,19 @@ export class ServerContext {
 
   /** The verdict on input the target must answer by closing the connection without a response. */
   async closedSilently(peer: WirePeer): Promise<Verdict> {
-    const { end, received } = await peer.waitEnd(this.options.waitMs);
-    if (received.length > 0) return fail(`sent ${received.length} bytes (${hex(received)}) instead of closing without a response`);
-    if (end === 'timeout') return fail(`the connection was still open after ${this.options.waitMs} ms`);
-    return pass(end === 'reset' ? 'reset the connection without a response' : 'closed the connection without a response');
+    return this.closedWithin(peer, 0);
+  }
+
+  /**
+   * The verdict on a connection the target must close, sending nothing,
+   * once its `limitMs` has passed (the kit waits that and its own wait).
+   */
+  async closedWithin(peer: WirePeer, limitMs: number): Promise<Verdict> {
+    const began = Date.now();
+    const { end, received } = await peer.waitEnd(limitMs + this.options.waitMs);
+    if (received.length > 0) return fail(`sent ${received.length} bytes (${hex(received)}) instead of closing without a reply or response`);
+    if (end === 'timeout') return fail(`the connection was still open after ${limitMs + this.options.waitMs} ms`);
+    return pass(`${end === 'reset' ? 'reset' : 'closed'} the connection without a reply or response${limitMs > 0 ? ` after ${Date.now() - began} ms` : ''}`);
   }
 
   /** The verdict on a hello the target must refuse with `status` (then close). */
