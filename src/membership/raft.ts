@@ -55,8 +55,10 @@ export interface Raft {
   removeServer(id: ServerID, prevIndex: number, timeoutMs: number): Promise<void | number>;
   /**
    * The latest configuration as this server knows it, where supported:
-   * the servers, or the servers with the configuration's log index.
-   * `MembershipServer.serveConfiguration` answers `members` requests with it.
+   * the servers, or the servers with the configuration's log index. A
+   * `MembershipServer` whose requests `handleChangeRequests` applies to this
+   * raft answers `members` requests with it (on the leader; the other
+   * servers redirect them).
    */
   configuration?():
     | readonly ConfigurationServer[]
