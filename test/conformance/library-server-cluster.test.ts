@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Outcome, runServerConformance } from '../../src/index.js';
 import { waitFor } from '../reference/support/cluster.js';
 import { expectNoLeaks, resourceBaseline } from '../support/resources.js';
-import { LIMITS, PENDING, failures, listed, named } from './support/expectations.js';
+import { LIMITS, failures, listed, named } from './support/expectations.js';
 import { referenceCluster, type ReferenceCluster } from './support/reference-cluster.js';
 
 // The library's MembershipServer on a real 3-server reference raft cluster
@@ -20,6 +20,7 @@ const NOT_PROVOKED = [
   'raft.bytes-untouched',
   'message.role-nil',
   'members.unsupported',
+  'members.pages',
   'errors.',
   'life.request-timeout',
   'hello.busy-raft-streams',
@@ -39,7 +40,7 @@ describe('the library\'s server on a reference raft cluster, against the conform
   });
 
   it('passes every case it can run, with a follower and the servers\' limits', async () => {
-    const report = await runServerConformance(cluster.leader.address, { follower: cluster.followers[0]!.address, ...LIMITS, skip: PENDING.serverPages });
+    const report = await runServerConformance(cluster.leader.address, { follower: cluster.followers[0]!.address, ...LIMITS });
     expect(named(report, Outcome.Failed, Outcome.NonStrict), failures(report)).toEqual([]);
     expect(named(report, Outcome.Skipped).filter((name) => !listed(NOT_PROVOKED, name))).toEqual([]);
     expect(report.results.length).toBeGreaterThan(80);
@@ -49,31 +50,24 @@ describe('the library\'s server on a reference raft cluster, against the conform
     await waitFor(() => cluster.leader.raft.configuration().length === 3, 'the kit\'s servers to be removed', 10_000);
   }, 120_000);
 
-  it('answers members with unsupported on a leader that serves no configuration, and redirects', async () => {
-    for (const member of cluster.members) member.server.serveConfiguration(undefined);
-    try {
-      const report = await runServerConformance(cluster.leader.address, {
-        follower: cluster.followers[0]!.address,
-        members: false,
-        only: ['members.', 'redirect.'],
-        skip: PENDING.membersOnFollower,
-      });
-      expect(named(report, Outcome.Failed, Outcome.NonStrict), failures(report)).toEqual([]);
-      expect(named(report, Outcome.Ok)).toEqual(expect.arrayContaining(['members.unsupported', 'redirect.different-leader', 'redirect.leader-dialable', 'redirect.join']));
-    } finally {
-      for (const member of cluster.members) member.server.serveConfiguration(member.raft);
-    }
-  }, 60_000);
-
   // Last: the leader is closed by it.
-  it('when closing, refuses new connections (and, once point 3 lands, answers a change in flight truthfully)', async () => {
+  // Issue 11, point 3: a join in flight at close() was answered shutting_down
+  // and then committed; the kit caught it here until the server was fixed.
+  // The server closes first, then its raft (so that the others elect a leader
+  // the kit can ask): closing the reference raft first, as ClusterMember.close()
+  // does, rejects a change already appended with ShuttingDownError, which goes
+  // out as shutting_down though the next leader may commit it; the kit catches
+  // that too, in about one run of three (a race), so it is not run here.
+  it('when closing, answers a change in flight only with what is true, and refuses new connections', async () => {
     const report = await runServerConformance(cluster.leader.address, {
       follower: cluster.followers[0]!.address,
       only: ['closing.'],
-      skip: PENDING.shuttingDownInFlight,
-      closeTarget: () => cluster.leader.close(),
+      closeTarget: async () => {
+        await cluster.leader.server.close();
+        cluster.leader.raft.close();
+      },
     });
     expect(named(report, Outcome.Failed, Outcome.NonStrict), failures(report)).toEqual([]);
-    expect(named(report, Outcome.Ok)).toEqual(['closing.new-connection']);
+    expect(named(report, Outcome.Ok)).toEqual(['closing.change-in-flight', 'closing.new-connection']);
   }, 60_000);
 });
