@@ -15,6 +15,8 @@
  * - raft-join-leave: all four servers in this process;
  * - raft-join-leave-4p: one process per server, as they are deployed; the
  *   joiner's process times its own calls;
+ * - raft-join-leave-4p-disk: the same with every server's raft state on
+ *   disk (`FileStorage`, a new directory each; fdatasync before answering);
  * - raft-floor-4p: the same messages between the same four processes over
  *   raw sockets, answered at once (`bench/raft-floor.ts`): what the machine
  *   allows in the same run.
@@ -29,6 +31,7 @@ import { joinLeaveCycles, type CycleTimes } from '../raft-cycle.js';
 
 const IN_PROCESS = 'raft-join-leave';
 const PROCESSES = 'raft-join-leave-4p';
+const DISK = 'raft-join-leave-4p-disk';
 const FLOOR = 'raft-floor-4p';
 
 /** Join+leave cycles per round, on a fresh cluster: each adds two entries to its log. */
@@ -45,12 +48,13 @@ const GO_JOIN_P50_US = 1_300;
 
 /** A cluster as a scenario drives it: where the leader is, and one join+leave cycle loop. */
 interface Cluster {
-  /** Replaces the voters with new, empty ones (not timed): a short log again. */
-  fresh(): Promise<void>;
+  /** Replaces the voters with new, empty ones (not timed): a short log again; with `disk`, their state on disk. */
+  fresh(disk?: boolean): Promise<void>;
   leader(): Promise<string>;
   /** The end of the leader's log. */
   logLength(): Promise<number>;
-  cycle(target: string, budget: Budget): Promise<CycleTimes & { readonly cpuUs: CycleCpu }>;
+  /** Join+leave cycles of new servers (`disk`: keeping their state on disk). */
+  cycle(target: string, budget: Budget, disk?: boolean): Promise<CycleTimes & { readonly cpuUs: CycleCpu }>;
   /** The floor's cycles between the same processes (one process per server only). */
   floor?(budget: Budget): Promise<CycleTimes>;
   close(): Promise<void>;
@@ -87,12 +91,12 @@ function cycleRound(times: CycleTimes, extra: Readonly<Record<string, number>> =
 }
 
 /** A case: each round, a fresh cluster, then cycles against its leader; also the log's length and CPU per cycle. */
-function cycleCase(name: string, cluster: Cluster): Case {
+function cycleCase(name: string, cluster: Cluster, disk = false): Case {
   return {
     name,
     async round(budget): Promise<Round> {
-      await cluster.fresh();
-      const times = await cluster.cycle(await cluster.leader(), budget);
+      await cluster.fresh(disk);
+      const times = await cluster.cycle(await cluster.leader(), budget, disk);
       const logEntries = await cluster.logLength();
       return cycleRound(times, { logEntries, ...Object.fromEntries(Object.entries(times.cpuUs).map(([who, us]) => [`${who}CpuUs`, us])) });
     },
@@ -182,10 +186,10 @@ async function processCluster(): Promise<Cluster> {
     const statuses = (among = voters.length) => Promise.all(voters.slice(0, among).map((v) => v.ask<MemberStatus>({ op: 'status' })));
     const leader = (among = voters.length) => waitFor(async () => agreedLeader(await statuses(among)), 'a leader');
     // The processes stay (their code compiled); their servers are new each round.
-    const fresh = () =>
+    const fresh = (disk = false) =>
       formCluster(
         voters.length,
-        async (n) => void (await voters[n]!.ask({ op: 'restart' })),
+        async (n) => void (await voters[n]!.ask({ op: 'restart', disk })),
         async (n, target) => void (await voters[n]!.ask({ op: 'join', targets: [target] })),
         leader,
       );
@@ -193,10 +197,10 @@ async function processCluster(): Promise<Cluster> {
       fresh,
       leader,
       logLength: async () => (await statuses()).find((s) => s.state === 'leader')?.lastIndex ?? 0,
-      cycle: async (target, { iterations, ms }) => {
+      cycle: async (target, { iterations, ms }, disk = false) => {
         const processes = [...voters, joiner];
         const before = await Promise.all(processes.map((p) => p.cpu()));
-        const times = await joiner.ask<CycleTimes>({ op: 'cycle', target, iterations, ms }, 60_000 + (Number.isFinite(ms) ? ms : 0));
+        const times = await joiner.ask<CycleTimes>({ op: 'cycle', target, iterations, ms, disk }, 60_000 + (Number.isFinite(ms) ? ms : 0));
         const after = await Promise.all(processes.map((p) => p.cpu()));
         const perCycle = (i: number): number => (cpuTotal(after[i]!) - cpuTotal(before[i]!)) / Math.max(1, times.joinsUs.length);
         const leader = (await statuses()).findIndex((s) => s.state === 'leader');
@@ -228,10 +232,11 @@ async function run(config: BenchConfig, selected: readonly string[]): Promise<Gr
       clusters.push(cluster);
       cases.push(cycleCase(IN_PROCESS, cluster));
     }
-    if (selected.includes(PROCESSES) || selected.includes(FLOOR)) {
+    if ([PROCESSES, DISK, FLOOR].some((name) => selected.includes(name))) {
       const cluster = await processCluster();
       clusters.push(cluster);
       if (selected.includes(PROCESSES)) cases.push(cycleCase(PROCESSES, cluster));
+      if (selected.includes(DISK)) cases.push(cycleCase(DISK, cluster, true));
       if (selected.includes(FLOOR)) cases.push({ name: FLOOR, round: async (budget) => cycleRound(await cluster.floor!(budget)) });
     }
     const results = await interleave('raft', cases, {
@@ -263,4 +268,4 @@ async function run(config: BenchConfig, selected: readonly string[]): Promise<Gr
   }
 }
 
-export const raftGroup: ScenarioGroup = { name: 'raft', scenarios: [IN_PROCESS, PROCESSES, FLOOR], run };
+export const raftGroup: ScenarioGroup = { name: 'raft', scenarios: [IN_PROCESS, PROCESSES, DISK, FLOOR], run };
