@@ -1,0 +1,44 @@
+/**
+ * `npm run attack`: runs each attack of issue 12 (or those named) from
+ * separate attacker processes against a server in its own process with
+ * default options, while a legitimate client joins and leaves; prints the
+ * table and exits 1 if any attack broke a criterion (docs/reliability.md).
+ *
+ *   npm run attack                      # every attack, 30 s each
+ *   npm run attack -- trickle flood-cluster
+ *   ATTACK_SECONDS=10 ATTACK_SCALE=0.5 ATTACK_SEED=42 npm run attack -- 4
+ */
+import { ATTACKS, findAttack } from './attacks/index.js';
+import { fullProfile } from './profile.js';
+import { runAttack, type AttackResult } from './runner.js';
+import { formatDetails, formatTable } from './table.js';
+
+async function main(names: readonly string[]): Promise<number> {
+  const attacks = names.length === 0 ? ATTACKS : names.map(findAttack);
+  const profile = fullProfile();
+  console.log(
+    `attack run: seed ${profile.seed} (ATTACK_SEED replays it), scale ${profile.scale}, ` +
+      `${profile.beforeMs / 1000} s before, ${profile.duringMs / 1000} s of attack, ${profile.afterMs / 1000} s after; ` +
+      `a legitimate call every ${profile.intervalMs} ms with a ${profile.callTimeoutMs} ms deadline; ` +
+      `bounds: p99 ≤ max(${profile.bounds.p99Factor}× before, ${profile.bounds.p99FloorMs} ms), RSS growth ≤ ${profile.bounds.rssGrowthMb} MB, fds ≤ ${profile.bounds.maxFds}`,
+  );
+  const results: AttackResult[] = [];
+  for (const attack of attacks) {
+    console.log(`\n${attack.number} ${attack.name}: ${attack.summary}`);
+    const result = await runAttack(attack, profile, (line) => console.log(line));
+    results.push(result);
+    console.log(formatDetails([result]));
+  }
+  console.log(`\n${formatTable(results)}\n`);
+  const failed = results.filter((r) => r.failures.length > 0);
+  console.log(failed.length === 0 ? 'every attack passed' : `FAILED: ${failed.map((r) => `${r.attack.number} ${r.attack.name}`).join(', ')}`);
+  return failed.length === 0 ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(2);
+  },
+);

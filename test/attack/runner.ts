@@ -1,0 +1,168 @@
+/**
+ * Runs one attack: the servers, the legitimate client and the attackers,
+ * each a process of its own; a phase before the attack, the attack, a
+ * phase after; the servers sampled from /proc all along. Every process is
+ * killed (its whole group) however the run ends.
+ */
+import { TsChild } from '../support/child-process.js';
+import { ProcSampler, type ProcSummary } from '../support/proc-stats.js';
+import { LegitMix, type Attack, type AttackerStats, type Counts, type ExtraCheck } from './attack.js';
+import type { AttackerConfig } from './processes/attacker.js';
+import type { CallRecord, LegitConfig } from './processes/legit-client.js';
+import type { RunProfile } from './profile.js';
+import { Servers } from './servers.js';
+import { PHASES, judge, mergeStats, phaseStats, type Phase, type PhaseStats } from './verdict.js';
+
+const ATTACKER_SCRIPT = new URL('./processes/attacker.ts', import.meta.url);
+const LEGIT_SCRIPT = new URL('./processes/legit-client.ts', import.meta.url);
+
+/** What one attack did, and the verdict. */
+export interface AttackResult {
+  readonly attack: Attack;
+  readonly seed: number;
+  readonly legit: Readonly<Record<Phase, PhaseStats>>;
+  /** The servers' RSS when the attack began, and its peak during and after (the largest over servers), in bytes. */
+  readonly rssAtStart: number;
+  readonly peakRss: number;
+  readonly peakFds: number;
+  /** CPU of the busiest server, in % of a core. */
+  readonly cpuBefore: number;
+  readonly cpuDuring: number;
+  /** The worst event-loop delay of any server during the attack, in ms. */
+  readonly loopDelayMs: number;
+  /** Terms started during and after the attack (a new term: the leader was lost); undefined without raft. */
+  readonly newTerms: number | undefined;
+  readonly stats: AttackerStats;
+  readonly checks: readonly ExtraCheck[];
+  /** Every criterion failed; empty when the run passed. */
+  readonly failures: readonly string[];
+}
+
+/** The `i`-th attacker source address: 127.0.0.2, 127.0.0.3, ... (all of 127/8 is loopback on Linux). */
+export function sourceAddress(i: number): string {
+  const n = i + 2;
+  return n < 255 ? `127.0.0.${n}` : `127.0.${1 + Math.floor((n - 255) / 254)}.${1 + ((n - 255) % 254)}`;
+}
+
+/** Process `part`'s share of the counts: the `perProcess` ones divided as evenly as possible. */
+function share(total: Counts, perProcess: readonly string[], part: number, parts: number): Counts {
+  const out: Record<string, number> = { ...total };
+  for (const name of perProcess) {
+    const n = total[name] ?? 0;
+    out[name] = Math.floor(n / parts) + (part < n % parts ? 1 : 0);
+  }
+  return out;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function largest(summaries: readonly ProcSummary[], key: keyof ProcSummary): number {
+  return Math.max(0, ...summaries.map((s) => s[key]));
+}
+
+/** Runs `attack` under `profile`; `log` gets progress lines. */
+export async function runAttack(attack: Attack, profile: RunProfile, log: (line: string) => void = () => undefined): Promise<AttackResult> {
+  const children: TsChild[] = [];
+  let servers: Servers | undefined;
+  const samplers: ProcSampler[] = [];
+  const began = performance.now();
+  const step = (what: string): void => log(`  ${((performance.now() - began) / 1000).toFixed(1)} s: ${what}`);
+  try {
+    const parts = attack.processes;
+    const sourceCount = typeof attack.sources === 'number' ? attack.sources : attack.sources(profile);
+    const sources = Array.from({ length: sourceCount }, (_, i) => sourceAddress(i));
+    const { total, perProcess } = attack.counts(profile);
+    const legitConfig: LegitConfig = { intervalMs: profile.intervalMs, timeoutMs: profile.callTimeoutMs, mix: attack.legit ?? LegitMix.JoinLeave };
+    // Every process starts at once; the servers' addresses follow when they are up.
+    const legit = TsChild.start(LEGIT_SCRIPT, legitConfig, { name: 'legitimate client' });
+    children.push(legit);
+    const attackers = Array.from({ length: parts }, (_, part) => {
+      const config: AttackerConfig = {
+        attack: attack.name,
+        sources: sources.filter((_, i) => i % parts === part),
+        counts: share(total, perProcess, part, parts),
+        part,
+        parts,
+        seed: (profile.seed + part * 7_919) >>> 0,
+      };
+      return TsChild.start(ATTACKER_SCRIPT, config, { name: `attacker ${part + 1}/${parts}` });
+    });
+    children.push(...attackers);
+    servers = await Servers.start(attack);
+    const targets = servers.addresses;
+    step(`server(s) up at ${targets.join(', ')}`);
+    await Promise.all(children.map((c) => c.ready));
+    await legit.ask('start', { targets });
+    step('legitimate client and attackers up; warming up');
+    samplers.push(...servers.processes.map((s) => new ProcSampler(s.pid)));
+    const mark = (phase: Phase): Promise<unknown> => {
+      for (const sampler of samplers) sampler.mark(phase);
+      return legit.ask('phase', { name: phase });
+    };
+
+    // Let the client warm up (its first calls JIT-compile), then measure.
+    await sleep(profile.warmUpMs);
+    await Promise.all([mark('before'), servers.loopDelay()]);
+    step('before');
+    await sleep(profile.beforeMs);
+
+    const termAtStart = servers.term;
+    const rssAtStart = Math.max(...samplers.map((s) => s.last()?.rss ?? 0));
+    await Promise.all([mark('during'), servers.loopDelay()]);
+    await Promise.all(attackers.map((a) => a.ask('go', { targets })));
+    step(`attack: ${sourceCount} source address(es), ${parts} process(es), ${JSON.stringify(total)}`);
+    await sleep(Math.max(profile.duringMs, profile.fast ? 0 : (attack.minDuringMs ?? 0)));
+    const stats = mergeStats(await Promise.all(attackers.map((a) => a.ask<AttackerStats>('stats').catch(() => ({ unanswered: 1 })))));
+    await Promise.all(attackers.map((a) => a.stop()));
+    await mark('after');
+    step('attackers killed; after');
+    // A server stalled by the attack answers once it gets to it: the delay it reports covers the stall.
+    const [loopDelayMs] = await Promise.all([servers.loopDelay(), sleep(profile.afterMs)]);
+    const records = await legit.ask<CallRecord[]>('finish');
+    step('done');
+    const termAtEnd = servers.term;
+    for (const sampler of samplers) sampler.stop();
+
+    const before = samplers.map((s) => s.summary('before'));
+    const duringAndAfter = samplers.map((s) => s.summary('during', 'after'));
+    const during = samplers.map((s) => s.summary('during'));
+    const legitStats = Object.fromEntries(PHASES.map((phase) => [phase, phaseStats(records, phase)])) as Record<Phase, PhaseStats>;
+    const cpuBefore = largest(before, 'cpuPercent');
+    const cpuDuring = largest(during, 'cpuPercent');
+    const checks = attack.checks?.({ stats, cpuBefore, cpuDuring, loopDelayMs }, profile) ?? [];
+    const peakRss = largest(duringAndAfter, 'peakRss');
+    const peakFds = largest(duringAndAfter, 'peakFds');
+    const failures = judge(
+      {
+        legit: legitStats,
+        rssAtStart,
+        peakRss,
+        peakFds,
+        ...(termAtStart === undefined || termAtEnd === undefined ? {} : { termAtStart, termAtEnd }),
+        checks,
+      },
+      profile.bounds,
+    );
+    return {
+      attack,
+      seed: profile.seed,
+      legit: legitStats,
+      rssAtStart,
+      peakRss,
+      peakFds,
+      cpuBefore,
+      cpuDuring,
+      loopDelayMs,
+      newTerms: termAtStart === undefined || termAtEnd === undefined ? undefined : termAtEnd - termAtStart,
+      stats,
+      checks,
+      failures,
+    };
+  } finally {
+    for (const sampler of samplers) sampler.stop();
+    await Promise.all(children.map((c) => c.stop()));
+    await servers?.stop();
+  }
+}
