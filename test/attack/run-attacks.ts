@@ -3,12 +3,15 @@
  * separate attacker processes against a server in its own process with
  * default options, while a legitimate client joins and leaves; prints the
  * table and exits 1 if any attack broke a criterion (docs/reliability.md).
+ * `npm run attack -- churn` runs the long multi-process churn instead.
  *
  *   npm run attack                      # every attack, 30 s each
  *   npm run attack -- trickle flood-cluster
  *   ATTACK_SECONDS=10 ATTACK_SCALE=0.5 ATTACK_SEED=42 npm run attack -- 4
+ *   CHURN_SECONDS=600 CHURN_SEED=7 npm run attack -- churn
  */
 import { ATTACKS, findAttack } from './attacks/index.js';
+import { describeChurn, runChurn } from './churn.js';
 import { fullProfile } from './profile.js';
 import { runAttack, type AttackResult } from './runner.js';
 import { formatDetails, formatTable } from './table.js';
@@ -35,7 +38,18 @@ async function main(names: readonly string[]): Promise<number> {
   return failed.length === 0 ? 0 : 1;
 }
 
-main(process.argv.slice(2)).then(
+async function churn(): Promise<number> {
+  const seed = Number(process.env['CHURN_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
+  const seconds = Number(process.env['CHURN_SECONDS'] ?? 120);
+  if (!Number.isFinite(seed) || !(seconds > 0)) throw new Error('CHURN_SEED and CHURN_SECONDS must be numbers');
+  console.log(`churn: seed ${seed} (CHURN_SEED replays it), ${seconds} s of faults, one every ~3 s`);
+  const result = await runChurn({ seed, durationMs: seconds * 1_000, faultEveryMs: 3_000, timeoutMs: 5_000, log: (line) => console.log(line) });
+  console.log(describeChurn(result));
+  return result.lost.length === 0 && result.problems.length === 0 ? 0 : 1;
+}
+
+const names = process.argv.slice(2);
+(names.length === 1 && names[0] === 'churn' ? churn() : main(names)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     console.error(err);

@@ -4,9 +4,9 @@
  * TcpChanger per call, as a server that starts up would, from 127.0.0.1.
  * Every call is recorded with the phase of the run it started in.
  */
-import { createServer } from 'node:net';
 import { TcpChanger } from '../../../src/index.js';
 import { childConfig, emit, serveParent } from '../../support/parent-channel.js';
+import { deadAddress } from '../dead-address.js';
 import { LegitMix } from '../attack.js';
 import { sleep } from '../peers.js';
 
@@ -32,18 +32,8 @@ export interface CallRecord {
 
 const config = childConfig<LegitConfig>();
 
-/** A loopback port nobody listens on: the address this "server" joins with (raft's dials to it are refused at once). */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 const id = `legit-${process.pid}`;
-const address = `127.0.0.1:${await deadPort()}`;
+const address = await deadAddress();
 const kinds: readonly CallRecord['kind'][] = config.mix === LegitMix.WithMembers ? ['join', 'members', 'leave', 'members'] : ['join', 'leave'];
 const records: CallRecord[] = [];
 const stop = new AbortController();

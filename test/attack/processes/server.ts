@@ -12,7 +12,15 @@ import { childConfig, emit, serveParent, type Handlers } from '../../support/par
 
 /** What the runner starts a server process with. */
 export type ServerConfig =
-  | { readonly kind: 'member'; readonly id: string; readonly bootstrap: boolean }
+  | {
+      readonly kind: 'member';
+      readonly id: string;
+      readonly bootstrap: boolean;
+      /** Where raft keeps its state; a restart with the same dataDir and port comes back with it. */
+      readonly dataDir?: string;
+      /** @default 0 (a free port) */
+      readonly port?: number;
+    }
   | { readonly kind: 'stand-in'; readonly members: number; readonly idBytes: number };
 
 /** A raft server's state, as a status request reports it. */
@@ -23,6 +31,8 @@ export interface ServerStatus {
   readonly leaderId: string;
   readonly commitIndex: number;
   readonly configuration: readonly string[];
+  /** The latest committed configuration: "id" for a voter, "id (nonvoter)" otherwise. */
+  readonly committed: readonly string[];
 }
 
 const config = childConfig<ServerConfig>();
@@ -39,7 +49,16 @@ const common: Handlers = {
 };
 
 if (config.kind === 'member') {
-  const member = await ClusterMember.start({ id: config.id, bootstrap: config.bootstrap });
+  const member = await ClusterMember.start({
+    id: config.id,
+    bootstrap: config.bootstrap,
+    ...(config.port === undefined ? {} : { port: config.port }),
+    // The durable reference raft (ClusterMember's dataDir) keeps term, vote and log there.
+    ...(config.dataDir === undefined ? {} : { dataDir: config.dataDir }),
+  });
+  if (config.dataDir !== undefined && member.storage.constructor.name === 'MemoryStorage') {
+    throw new Error('ClusterMember ignored dataDir: this checkout has no durable reference raft (ClusterMember.start({ dataDir }))');
+  }
   // Members requests read raft's configuration, as a real server would let them.
   member.server.serveConfiguration(member.raft);
   let leaderId = '';
@@ -54,6 +73,7 @@ if (config.kind === 'member') {
     leaderId,
     commitIndex: member.raft.commitIndex,
     configuration: member.raft.configuration().map((s) => s.id),
+    committed: member.raft.committedConfiguration().map((s) => (s.role === 'voter' ? s.id : `${s.id} (nonvoter)`)),
   });
   serveParent(
     {

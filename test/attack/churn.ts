@@ -1,0 +1,165 @@
+/**
+ * The multi-process churn run: five reference raft servers, one process
+ * each, with durable state; twenty clients (in two processes) joining and
+ * leaving; meanwhile servers are killed with SIGKILL and restarted on their
+ * port with their data directory (the leader among them), or stopped with
+ * SIGSTOP and continued. At the end every server must hold the same
+ * committed configuration, every acknowledged change must hold in it, and
+ * no server may come back from a restart with an older term.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TsChild } from '../support/child-process.js';
+import { prng } from '../support/prng.js';
+import { ProcessCluster } from './process-cluster.js';
+import type { ChurnClientsConfig, ChurnRecord } from './processes/churn-clients.js';
+import type { ServerStatus } from './processes/server.js';
+
+const CLIENTS_SCRIPT = new URL('./processes/churn-clients.ts', import.meta.url);
+const SERVERS = 5;
+
+/** How a churn run goes. */
+export interface ChurnOptions {
+  readonly seed: number;
+  /** How long faults are injected. */
+  readonly durationMs: number;
+  /** Clients, spread over `clientProcesses` processes. @default 20, 2 */
+  readonly clients?: number;
+  readonly clientProcesses?: number;
+  /** A fault begins on average this often. */
+  readonly faultEveryMs: number;
+  /** Each client call's deadline. */
+  readonly timeoutMs: number;
+  readonly log?: (line: string) => void;
+}
+
+/** What a churn run did and found. */
+export interface ChurnResult {
+  readonly seed: number;
+  readonly faults: readonly string[];
+  readonly records: readonly ChurnRecord[];
+  /** Acknowledged changes the final configuration does not hold. */
+  readonly lost: readonly string[];
+  /** Servers that disagree at the end, or came back from a restart with an older term. */
+  readonly problems: readonly string[];
+  /** Ids whose membership no acknowledged call decides (their last call was ambiguous). */
+  readonly undecided: number;
+  readonly finalConfiguration: readonly string[];
+  readonly finalTerm: number;
+}
+
+/** Each id's membership as its calls, in order, decide it: a success sets it, a refusal keeps it, anything else makes it unknown. */
+export function expectedMembership(records: readonly ChurnRecord[]): Map<string, boolean | 'unknown'> {
+  const state = new Map<string, boolean | 'unknown'>();
+  for (const r of records) {
+    if (r.verdict === 'ok') state.set(r.id, r.op === 'join');
+    else if (r.verdict === 'ambiguous') state.set(r.id, 'unknown');
+    else if (!state.has(r.id)) state.set(r.id, false);
+  }
+  return state;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Runs the churn; every process it started is killed and the data directories removed, however it ends. */
+export async function runChurn(options: ChurnOptions): Promise<ChurnResult> {
+  const log = options.log ?? (() => undefined);
+  const random = prng(options.seed);
+  const between = (min: number, max: number): number => Math.floor(min + random() * (max - min));
+  const dataDir = await mkdtemp(join(tmpdir(), 'raft-membership-churn-'));
+  const clientCount = options.clients ?? 20;
+  const parts = options.clientProcesses ?? 2;
+  const clients = Array.from({ length: parts }, (_, part) => {
+    const config: ChurnClientsConfig = {
+      ids: Array.from({ length: clientCount }, (_, i) => `c${i + 1}`).filter((_, i) => i % parts === part),
+      seed: (options.seed + 31 * (part + 1)) >>> 0,
+      timeoutMs: options.timeoutMs,
+      maxPauseMs: 50,
+    };
+    return TsChild.start(CLIENTS_SCRIPT, config, { name: `clients ${part + 1}/${parts}` });
+  });
+  let cluster: ProcessCluster | undefined;
+  const faults: string[] = [];
+  const problems: string[] = [];
+  const began = performance.now();
+  const at = (): string => `${((performance.now() - began) / 1000).toFixed(1)} s`;
+  try {
+    cluster = await ProcessCluster.build({ size: SERVERS, dataDir });
+    const c = cluster;
+    await Promise.all(clients.map((child) => child.ready));
+    await Promise.all(clients.map((child) => child.ask('start', { targets: c.addresses })));
+    log(`${at()}: 5 servers up, ${clientCount} clients joining and leaving`);
+
+    const lastTerm = new Map<string, number>();
+    const noteTerms = (statuses: readonly ServerStatus[]): void => {
+      for (const s of statuses) lastTerm.set(s.id, Math.max(lastTerm.get(s.id) ?? 0, s.term));
+    };
+    const until = performance.now() + options.durationMs;
+    while (performance.now() < until) {
+      await sleep(between(options.faultEveryMs / 2, (options.faultEveryMs * 3) / 2));
+      const statuses = await c.statuses();
+      noteTerms(statuses);
+      const leader = statuses.find((s) => s.state === 'leader')?.id;
+      // The leader half the time (when there is one), otherwise any server.
+      const victim = leader !== undefined && random() < 0.5 ? leader : c.ids[between(0, c.ids.length)]!;
+      const role = victim === leader ? 'leader' : 'follower';
+      if (random() < 0.6) {
+        const downMs = between(200, 1_000);
+        faults.push(`${at()}: kill -9 ${victim} (${role}), restarted ${downMs} ms later`);
+        log(faults.at(-1)!);
+        await c.kill(victim);
+        await sleep(downMs);
+        await c.restart(victim);
+        const back = (await c.statuses()).find((s) => s.id === victim);
+        const before = lastTerm.get(victim) ?? 0;
+        if (back && back.term < before) problems.push(`${victim} came back from kill -9 at term ${back.term}, had ${before}: its durable state was lost`);
+      } else {
+        const stoppedMs = between(300, 1_500);
+        faults.push(`${at()}: SIGSTOP ${victim} (${role}) for ${stoppedMs} ms`);
+        log(faults.at(-1)!);
+        c.pause(victim);
+        await sleep(stoppedMs);
+        c.resume(victim);
+      }
+    }
+    log(`${at()}: faults over; clients finishing`);
+    const records = (await Promise.all(clients.map((child) => child.ask<ChurnRecord[]>('finish', {}, options.timeoutMs + 5_000)))).flat();
+    // Quiet now: every server must come to hold the same committed configuration at the same index.
+    const agreed = await c
+      .settle((statuses) => new Set(statuses.map((s) => `${s.commitIndex} ${[...s.committed].sort().join(',')}`)).size === 1)
+      .catch((err: Error) => {
+        problems.push(`the servers did not agree: ${err.message}`);
+        return c.statuses();
+      });
+    const final = agreed[0]?.committed ?? [];
+    const ids = new Set(final.map((member) => member.split(' ')[0]!));
+    const lost: string[] = [];
+    let undecided = 0;
+    for (const [id, want] of expectedMembership(records)) {
+      if (want === 'unknown') undecided += 1;
+      else if (ids.has(id) !== want) lost.push(`${id} should ${want ? '' : 'not '}be a member after its last acknowledged ${want ? 'join' : 'leave'}`);
+    }
+    for (const id of c.ids) if (!ids.has(id)) problems.push(`server ${id} is missing from the final configuration`);
+    return { seed: options.seed, faults, records, lost, problems, undecided, finalConfiguration: final, finalTerm: c.maxTerm };
+  } finally {
+    await Promise.all(clients.map((child) => child.stop()));
+    await cluster?.stopAll();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** One paragraph of figures for the logs and docs. */
+export function describeChurn(result: ChurnResult): string {
+  const count = (verdict: ChurnRecord['verdict']): number => result.records.filter((r) => r.verdict === verdict).length;
+  return [
+    `churn (seed ${result.seed}): ${result.faults.length} faults (${result.faults.filter((f) => f.includes('kill')).length} kill -9, ${result.faults.filter((f) => f.includes('SIGSTOP')).length} SIGSTOP); ` +
+      `${result.records.length} client calls: ${count('ok')} acknowledged, ${count('refused')} refused, ${count('ambiguous')} ambiguous; ` +
+      `${result.lost.length} acknowledged changes lost; ${result.undecided} ids undecided at the end; final term ${result.finalTerm}; ` +
+      `final configuration: ${result.finalConfiguration.length} servers`,
+    ...result.lost.map((l) => `  LOST: ${l}`),
+    ...result.problems.map((p) => `  PROBLEM: ${p}`),
+  ].join('\n');
+}
