@@ -16,9 +16,10 @@ afterEach(() => {
 
 describe('multi-process churn', () => {
   it(`every acknowledged change holds and the servers agree after kill -9, restarts and SIGSTOP (CHURN_SEED=${seed})`, async () => {
-    const result = await runChurn({ seed, durationMs: 8_000, faultEveryMs: 1_500, timeoutMs: 3_000 });
+    const result = await runChurn({ seed, durationMs: 6_000, minFaults: 4, faultEveryMs: 1_000, timeoutMs: 3_000 });
     console.info(`${result.faults.join('\n')}\n${describeChurn(result)}`);
-    expect(result.faults.length).toBeGreaterThanOrEqual(3);
+    expect(result.faults.filter((f) => f.includes('kill -9') && f.includes('(leader)')).length).toBeGreaterThanOrEqual(1);
+    expect(result.faults.filter((f) => f.includes('SIGSTOP')).length).toBeGreaterThanOrEqual(1);
     expect(result.records.filter((r) => r.verdict === 'ok').length).toBeGreaterThan(100);
     expect(result.lost).toEqual([]);
     expect(result.problems).toEqual([]);

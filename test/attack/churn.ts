@@ -19,11 +19,30 @@ import type { ServerStatus } from './processes/server.js';
 const CLIENTS_SCRIPT = new URL('./processes/churn-clients.ts', import.meta.url);
 const SERVERS = 5;
 
+/** A fault: which signal, and whether it hits the leader (when there is one) or a follower. */
+interface FaultKind {
+  readonly signal: 'kill' | 'stop';
+  readonly leader: boolean;
+}
+
+const FAULT_KINDS: readonly FaultKind[] = [
+  { signal: 'kill', leader: true },
+  { signal: 'kill', leader: false },
+  { signal: 'stop', leader: true },
+  { signal: 'stop', leader: false },
+];
+
 /** How a churn run goes. */
 export interface ChurnOptions {
   readonly seed: number;
-  /** How long faults are injected. */
+  /** How long faults are injected (at least `minFaults` of them, whatever the time). */
   readonly durationMs: number;
+  /**
+   * Faults made at least. The first four are, in a seeded order, kill -9 of
+   * the leader, of a follower, SIGSTOP of the leader, of a follower; then
+   * they are drawn at random. @default 4
+   */
+  readonly minFaults?: number;
   /** Clients, spread over `clientProcesses` processes. @default 20, 2 */
   readonly clients?: number;
   readonly clientProcesses?: number;
@@ -98,15 +117,22 @@ export async function runChurn(options: ChurnOptions): Promise<ChurnResult> {
       for (const s of statuses) lastTerm.set(s.id, Math.max(lastTerm.get(s.id) ?? 0, s.term));
     };
     const until = performance.now() + options.durationMs;
-    while (performance.now() < until) {
+    const firstFour = FAULT_KINDS.map((kind) => ({ kind, order: random() })).sort((a, b) => a.order - b.order).map((f) => f.kind);
+    for (let n = 0; n < (options.minFaults ?? 4) || performance.now() < until; n++) {
       await sleep(between(options.faultEveryMs / 2, (options.faultEveryMs * 3) / 2));
-      const statuses = await c.statuses();
+      const { signal, leader: atLeader } = firstFour[n] ?? { signal: random() < 0.6 ? 'kill' : 'stop', leader: random() < 0.5 };
+      // A fault meant for the leader waits (a little) for there to be one.
+      let statuses = await c.statuses();
+      for (let tries = 0; atLeader && !statuses.some((s) => s.state === 'leader') && tries < 40; tries++) {
+        await sleep(50);
+        statuses = await c.statuses();
+      }
       noteTerms(statuses);
       const leader = statuses.find((s) => s.state === 'leader')?.id;
-      // The leader half the time (when there is one), otherwise any server.
-      const victim = leader !== undefined && random() < 0.5 ? leader : c.ids[between(0, c.ids.length)]!;
+      const followers = c.ids.filter((id) => id !== leader);
+      const victim = atLeader && leader !== undefined ? leader : followers[between(0, followers.length)]!;
       const role = victim === leader ? 'leader' : 'follower';
-      if (random() < 0.6) {
+      if (signal === 'kill') {
         const downMs = between(200, 1_000);
         faults.push(`${at()}: kill -9 ${victim} (${role}), restarted ${downMs} ms later`);
         log(faults.at(-1)!);
