@@ -66,6 +66,8 @@ export interface Observed {
   /** The attacked server's CPU use, in % of one core, before and during the attack. */
   readonly cpuBefore: number;
   readonly cpuDuring: number;
+  /** ...and over the second half of the attack only: what it costs once in place. */
+  readonly cpuLate: number;
   /** The worst event-loop delay of any attacked server during the attack, in ms. */
   readonly loopDelayMs: number;
 }

@@ -15,6 +15,8 @@ import { PHASES, judge, mergeStats, phaseStats, type Phase, type PhaseStats } fr
 
 const ATTACKER_SCRIPT = new URL('./processes/attacker.ts', import.meta.url);
 const LEGIT_SCRIPT = new URL('./processes/legit-client.ts', import.meta.url);
+/** The sampler's name for the second half of the attack phase. */
+const LATE = 'during, second half';
 
 /** What one attack did, and the verdict. */
 export interface AttackResult {
@@ -113,7 +115,11 @@ export async function runAttack(attack: Attack, profile: RunProfile, log: (line:
     await Promise.all([mark('during'), servers.loopDelay()]);
     await Promise.all(attackers.map((a) => a.ask('go', { targets })));
     step(`attack: ${sourceCount} source address(es), ${parts} process(es), ${JSON.stringify(total)}`);
-    await sleep(Math.max(profile.duringMs, profile.fast ? 0 : (attack.minDuringMs ?? 0)));
+    // The attack's second half is a stretch of its own: what the attack costs once it is in place.
+    const duringMs = Math.max(profile.duringMs, profile.fast ? 0 : (attack.minDuringMs ?? 0));
+    await sleep(duringMs / 2);
+    for (const sampler of samplers) sampler.mark(LATE);
+    await sleep(duringMs / 2);
     const stats = mergeStats(await Promise.all(attackers.map((a) => a.ask<AttackerStats>('stats').catch(() => ({ unanswered: 1 })))));
     await Promise.all(attackers.map((a) => a.stop()));
     await mark('after');
@@ -126,12 +132,13 @@ export async function runAttack(attack: Attack, profile: RunProfile, log: (line:
     for (const sampler of samplers) sampler.stop();
 
     const before = samplers.map((s) => s.summary('before'));
-    const duringAndAfter = samplers.map((s) => s.summary('during', 'after'));
-    const during = samplers.map((s) => s.summary('during'));
+    const duringAndAfter = samplers.map((s) => s.summary('during', LATE, 'after'));
+    const during = samplers.map((s) => s.summary('during', LATE));
     const legitStats = Object.fromEntries(PHASES.map((phase) => [phase, phaseStats(records, phase)])) as Record<Phase, PhaseStats>;
     const cpuBefore = largest(before, 'cpuPercent');
     const cpuDuring = largest(during, 'cpuPercent');
-    const checks = attack.checks?.({ stats, cpuBefore, cpuDuring, loopDelayMs }, profile) ?? [];
+    const cpuLate = largest(samplers.map((s) => s.summary(LATE)), 'cpuPercent');
+    const checks = attack.checks?.({ stats, cpuBefore, cpuDuring, cpuLate, loopDelayMs }, profile) ?? [];
     const peakRss = largest(duringAndAfter, 'peakRss');
     const peakFds = largest(duringAndAfter, 'peakFds');
     const failures = judge(
