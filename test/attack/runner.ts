@@ -15,6 +15,8 @@ import { PHASES, judge, mergeStats, phaseStats, type Phase, type PhaseStats } fr
 
 const ATTACKER_SCRIPT = new URL('./processes/attacker.ts', import.meta.url);
 const LEGIT_SCRIPT = new URL('./processes/legit-client.ts', import.meta.url);
+/** Attackers get the CPU the servers and the client leave (see docs/reliability.md). */
+const ATTACKER_NICENESS = 19;
 /** The sampler's name for the second half of the attack phase. */
 const LATE = 'during, second half';
 
@@ -89,7 +91,8 @@ export async function runAttack(attack: Attack, profile: RunProfile, log: (line:
         parts,
         seed: (profile.seed + part * 7_919) >>> 0,
       };
-      return TsChild.start(ATTACKER_SCRIPT, config, { name: `attacker ${part + 1}/${parts}` });
+      // Niced: on a shared machine the attackers' own CPU must not be what starves the servers.
+      return TsChild.start(ATTACKER_SCRIPT, config, { name: `attacker ${part + 1}/${parts}`, nice: ATTACKER_NICENESS });
     });
     children.push(...attackers);
     servers = await Servers.start(attack);

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 /** A child's reply to an `ask`. */
@@ -16,6 +17,12 @@ export interface TsChildOptions {
   readonly name: string;
   /** The child's open-file limit (`ulimit -n`), when it must differ from ours. */
   readonly fdLimit?: number;
+  /**
+   * The child's scheduling niceness (0 to 19): an attacker run at 19 gets
+   * only the CPU the processes it attacks leave, as if it ran elsewhere.
+   * @default 0
+   */
+  readonly nice?: number;
   /** How long the child has to send its `ready` event. @default 15000 */
   readonly readyTimeoutMs?: number;
 }
@@ -63,6 +70,7 @@ export class TsChild {
             stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
           });
     running.add(this);
+    if (options.nice !== undefined && this.#child.pid !== undefined) setPriority(this.#child.pid, options.nice);
     const keepTail = (chunk: Buffer): void => {
       this.#tail = (this.#tail + chunk.toString()).slice(-TAIL_BYTES);
     };
