@@ -5,90 +5,34 @@
  * one takes over, then another server leaves. Each step is checked: every
  * live server must agree on the configuration. Exits 0 on success, 1 with
  * the reason on failure, and leaves no process behind.
+ *
+ * `npm run demo -- --keep` then keeps the cluster up (serving `members`),
+ * with a spare server to join, and prints the command lines to try against
+ * it, until Ctrl-C.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command, Reply, Status } from './protocol.js';
+import { MemberProcess, STEP_TIMEOUT_MS } from './member-process.js';
+import type { Reply, Status } from './protocol.js';
 
-/** A command before the conductor numbers it. */
-type Unnumbered = Command extends infer C ? (C extends Command ? Omit<C, 'seq'> : never) : never;
-
+const USAGE = 'usage: npm run demo [-- --keep]   (--keep: leave the cluster up to try the command line against, until Ctrl-C)';
 const DEMO_DEADLINE_MS = 50_000;
-const STEP_TIMEOUT_MS = 15_000;
-const memberScript = fileURLToPath(new URL('./member.ts', import.meta.url));
-
-/** One member process and its request/reply channel. */
-class MemberProcess {
-  readonly id: string;
-  address = '';
-  readonly #child: ChildProcess;
-  readonly #waiting = new Map<number, (reply: Reply) => void>();
-  readonly ready: Promise<void>;
-  readonly exited: Promise<number | null>;
-  #seq = 0;
-
-  constructor(id: string, bootstrap: boolean) {
-    this.id = id;
-    this.#child = fork(memberScript, bootstrap ? [id, 'bootstrap'] : [id], {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    this.exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)));
-    this.ready = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${id} did not start within ${STEP_TIMEOUT_MS} ms`)), STEP_TIMEOUT_MS);
-      void this.exited.then((code) => {
-        clearTimeout(timer);
-        reject(new Error(`${id} exited with code ${code} before it was ready`));
-      });
-      this.#child.on('message', (reply: Reply) => {
-        if (reply.op === 'ready') {
-          clearTimeout(timer);
-          this.address = reply.address;
-          resolve();
-          return;
-        }
-        this.#waiting.get(reply.seq)?.(reply);
-      });
-    });
-  }
-
-  /** Sends a command; resolves to its reply, or rejects after the step timeout. */
-  ask(command: Unnumbered): Promise<Reply> {
-    const seq = ++this.#seq;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiting.delete(seq);
-        reject(new Error(`${this.id} did not answer ${command.op} within ${STEP_TIMEOUT_MS} ms`));
-      }, STEP_TIMEOUT_MS);
-      this.#waiting.set(seq, (reply) => {
-        clearTimeout(timer);
-        this.#waiting.delete(seq);
-        resolve(reply);
-      });
-      this.#child.send({ ...command, seq } as Command);
-    });
-  }
-
-  async status(): Promise<Status> {
-    const reply = await this.ask({ op: 'status' });
-    if (reply.op !== 'status') throw new Error(`${this.id}: unexpected reply ${reply.op}`);
-    return reply.status;
-  }
-
-  /** Asks the member to stop (it closes its server and exits); kills it if it does not in time. */
-  async stop(): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
-    if (this.#child.connected) this.#child.disconnect();
-    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 3_000);
-    await this.exited;
-    clearTimeout(timer);
-  }
+const options = process.argv.slice(2);
+if (options.some((option) => option !== '--keep')) {
+  console.error(USAGE);
+  process.exit(64);
 }
+const keep = options.includes('--keep');
 
 const members = new Map<string, MemberProcess>();
 
 function log(line: string): void {
   console.log(line);
+}
+
+/** A member's id, for an address the client reported. */
+function nameOf(address: string): string {
+  return [...members.values()].find((m) => m.address === address)?.id ?? address;
 }
 
 async function start(id: string, bootstrap = false): Promise<MemberProcess> {
@@ -100,11 +44,21 @@ async function start(id: string, bootstrap = false): Promise<MemberProcess> {
 }
 
 async function change(member: MemberProcess, op: 'join' | 'leave', via: MemberProcess[]): Promise<void> {
-  const targets = via.map((m) => m.address);
-  const reply = await member.ask({ op, targets });
+  const reply = await member.ask({ op, targets: via.map((m) => m.address) });
   if (reply.op === 'failed') throw new Error(`${op} of ${member.id} failed: ${reply.error}`);
   if (reply.op !== 'done') throw new Error(`${op} of ${member.id}: unexpected reply ${reply.op}`);
   log(`  ${member.id} ${op === 'join' ? 'joined' : 'left'} via ${via.map((m) => m.id).join(', ')} in ${reply.ms.toFixed(1)} ms, configuration index ${reply.index ?? '?'}`);
+  for (const line of explain(reply, via)) log(`     ${line}`);
+}
+
+/** What the client did between asking the first seed and the answer, from the steps the member reported. */
+function explain(reply: Extract<Reply, { op: 'done' }>, via: MemberProcess[]): string[] {
+  if (reply.steps.length === 0) return [`${via[0]!.id} is the leader: it answered itself`];
+  return reply.steps.map((step) =>
+    step.kind === 'redirect'
+      ? `${nameOf(step.from)} is a follower: it answered with the leader's address, and the client asked ${nameOf(step.leader)}`
+      : `an attempt failed (${step.error}); the client backed off and tried again`,
+  );
 }
 
 async function statuses(): Promise<Status[]> {
@@ -144,8 +98,8 @@ function printTable(rows: Status[]): void {
   for (const row of body) log(line(row));
 }
 
-async function main(): Promise<void> {
-  const began = performance.now();
+/** The tour: bootstrap, joins, a leader change, a leave; resolves to the servers still in the cluster. */
+async function tour(): Promise<Status[]> {
   log('raft-membership demo: five raft servers, one process each, on loopback\n');
 
   log('1. n1 bootstraps a cluster and elects itself');
@@ -153,6 +107,8 @@ async function main(): Promise<void> {
   printTable(await settle(['n1'], 'bootstrap'));
 
   log('\n2. n2..n5 start and join: n2 through the leader, the others through followers (redirected to the leader)');
+  log('   "via" lists the seeds given to join, tried in turn until one answers. Any member will do:');
+  log('   a follower answers with the leader\'s address, and the client follows it to the leader.');
   const n2 = await start('n2');
   await change(n2, 'join', [n1]);
   const n3 = await start('n3');
@@ -161,29 +117,59 @@ async function main(): Promise<void> {
   await change(n4, 'join', [n3]);
   const n5 = await start('n5');
   await change(n5, 'join', [n4, n2]);
-  printTable(await settle(['n1', 'n2', 'n3', 'n4', 'n5'], 'after the joins'));
 
-  log('\n3. the leader, n1, leaves; leadership passes to another server');
-  await change(n1, 'leave', [n1]);
-  const after = await settle(['n2', 'n3', 'n4', 'n5'], 'after the leader left');
-  const newLeader = after.find((s) => s.state === 'leader' && s.id !== 'n1');
+  const five = ['n1', 'n2', 'n3', 'n4', 'n5'];
+  const joined = await settle(five, 'after the joins');
+  printTable(joined);
+
+  // Usually n1 still leads; on a loaded machine an election may have moved it.
+  const oldLeader = members.get(joined.find((s) => s.state === 'leader')!.id)!;
+  log(`\n3. the leader, ${oldLeader.id}, leaves; leadership passes to another server`);
+  await change(oldLeader, 'leave', [oldLeader]);
+  const four = five.filter((id) => id !== oldLeader.id);
+  const after = await settle(four, `after the leader ${oldLeader.id} left`);
+  const newLeader = after.find((s) => s.state === 'leader' && four.includes(s.id));
   if (!newLeader) throw new Error('no new leader took over');
   printTable(after);
   log(`  new leader: ${newLeader.id}`);
-  await n1.stop();
-  members.delete('n1');
-  log('  n1 stopped');
+  await oldLeader.stop();
+  members.delete(oldLeader.id);
+  log(`  ${oldLeader.id} stopped`);
 
-  const follower = after.find((s) => s.state !== 'leader' && s.id !== 'n1' && s.configuration.some((c) => c.id === s.id))!;
-  const leaving = members.get(follower.id)!;
-  log(`\n4. ${leaving.id}, a follower, leaves through ${n5 === leaving ? n2.id : n5.id}`);
-  await change(leaving, 'leave', [n5 === leaving ? n2 : n5]);
-  const remaining = ['n2', 'n3', 'n4', 'n5'].filter((id) => id !== leaving.id);
-  printTable(await settle(remaining, `after ${leaving.id} left`));
-  await leaving.stop();
-  members.delete(leaving.id);
+  // A follower leaves, asking another follower, which sends it on to the leader.
+  const [leaving, through] = four.filter((id) => id !== newLeader.id).map((id) => members.get(id)!);
+  log(`\n4. ${leaving!.id}, a follower, leaves through ${through!.id}`);
+  await change(leaving!, 'leave', [through!]);
+  const remaining = four.filter((id) => id !== leaving!.id);
+  const final = await settle(remaining, `after ${leaving!.id} left`);
+  printTable(final);
+  await leaving!.stop();
+  members.delete(leaving!.id);
+  return final.filter((s) => remaining.includes(s.id));
+}
 
-  log(`\ndone in ${((performance.now() - began) / 1000).toFixed(1)} s: ${remaining.length} servers agree on ${remaining.join(', ')}`);
+/** `--keep`: a spare server to join, the command lines to try, and the cluster up until Ctrl-C. */
+async function keepUp(cluster: Status[]): Promise<void> {
+  const spare = await start('n6');
+  const leader = cluster.find((s) => s.state === 'leader')!;
+  const followers = cluster.filter((s) => s !== leader);
+  const cli = `npx tsx ${relative(process.cwd(), fileURLToPath(new URL('../src/cli/main.ts', import.meta.url)))}`;
+  const all = cluster.map((s) => s.address).join(',');
+  log(`\n5. the cluster stays up until Ctrl-C: ${cluster.map((s) => `${s.id} at ${s.address}${s === leader ? ' (leader)' : ''}`).join(', ')}`);
+  log(`   ${spare.id} runs at ${spare.address} and is not a member: join it from the command line.`);
+  log('   Try these in another terminal, from this folder (installed, the command is `raft-membership`;');
+  log('   here it runs from source). --target may name any member: a follower sends the request on');
+  log(`   to the leader. Or set RAFT_MEMBERSHIP_TARGET=${all} once and leave --target out.\n`);
+  log(`     ${cli} members --target ${followers[0]!.address}`);
+  log(`     ${cli} join --id ${spare.id} --address ${spare.address} --target ${followers[0]!.address}`);
+  log(`     ${cli} members --target ${all} --json`);
+  log(`     ${cli} ping --target ${all}`);
+  log(`     ${cli} leave --id ${spare.id} --target ${followers.at(-1)!.address}`);
+  log('\n   Ctrl-C stops every server.');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
 }
 
 const watchdog = setTimeout(() => {
@@ -197,9 +183,18 @@ async function shutdown(code: number): Promise<never> {
   process.exit(code);
 }
 
-process.on('SIGINT', () => void shutdown(130));
+const interrupted = (): void => void shutdown(130);
+process.on('SIGINT', interrupted);
 try {
-  await main();
+  const began = performance.now();
+  const cluster = await tour();
+  log(`\ndone in ${((performance.now() - began) / 1000).toFixed(1)} s: ${cluster.length} servers agree on ${cluster.map((s) => s.id).join(', ')}`);
+  if (keep) {
+    clearTimeout(watchdog);
+    process.off('SIGINT', interrupted);
+    await keepUp(cluster);
+    log('\nstopping every server');
+  }
   await shutdown(0);
 } catch (err) {
   console.error(`\ndemo failed: ${(err as Error).message}`);

@@ -19,8 +19,16 @@ export interface Status {
   readonly configuration: readonly ConfigurationServer[];
 }
 
+/**
+ * What the client did on the way to an answer, as its diagnostics channels
+ * told it: each `different_leader` answer it followed, each failed attempt.
+ */
+export type Step =
+  | { readonly kind: 'redirect'; readonly from: string; readonly leader: string }
+  | { readonly kind: 'retry'; readonly error: string };
+
 export type Reply =
   | { readonly op: 'ready'; readonly id: string; readonly address: string }
-  | { readonly op: 'done'; readonly seq: number; readonly index?: number; readonly ms: number }
+  | { readonly op: 'done'; readonly seq: number; readonly index?: number; readonly ms: number; readonly steps: readonly Step[] }
   | { readonly op: 'failed'; readonly seq: number; readonly error: string }
   | { readonly op: 'status'; readonly seq: number; readonly status: Status };

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * raft-membership: join and leave a raft cluster over raw TCP.
  *

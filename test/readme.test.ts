@@ -1,33 +1,59 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const usage = readme.slice(readme.indexOf('## Usage'), readme.indexOf('\n## ', readme.indexOf('## Usage') + 1));
+
+/** The first code block of `language` in the Usage section. */
+function example(language: 'ts' | 'js'): string {
+  const block = new RegExp('```' + language + '\\n([\\s\\S]*?)```').exec(usage)?.[1];
+  expect(block, `the Usage section has a ${language} block`).toBeDefined();
+  return block!;
+}
+
+/** Runs an example as its own module, the package name resolving to the source (as it would to dist/ once installed). */
+async function runExample(source: string, file: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'readme-'));
+  try {
+    const path = join(dir, file);
+    writeFileSync(path, source.replace(/from 'raft-membership'/g, `from ${JSON.stringify(join(root, 'src/index.ts'))}`));
+    return await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['--import', 'tsx', path], { cwd: root, timeout: 20_000 }, (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+      );
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 describe('README', () => {
-  it('runs its usage example as written', async () => {
-    const { readFileSync } = await import('node:fs');
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const example = /## Usage[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-    expect(example, 'the Usage section has a ts block').toBeDefined();
-    // The package name resolves to the source here, as it would to dist/ once installed.
-    const source = example!.replace(/from 'raft-membership'/g, `from ${JSON.stringify(join(root, 'src/index.ts'))}`);
-    const dir = mkdtempSync(join(tmpdir(), 'readme-'));
-    try {
-      const file = join(dir, 'example.mts');
-      writeFileSync(file, source);
-      const output = await new Promise<string>((resolve, reject) => {
-        execFile(process.execPath, ['--import', 'tsx', file], { cwd: root, timeout: 20_000 }, (err, stdout, stderr) =>
-          err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
-        );
-      });
-      expect(output).toMatch(/n2 joined in the configuration at index 2: \[ \[ 'n2', '127\.0\.0\.1:7002' \] \]/);
-      expect(output).toMatch(/n2 left: \[\]/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+  it('starts with the contributor commands, then how to install the package', () => {
+    const lines = readme.split('\n');
+    expect(lines.slice(0, 6).join('\n')).toMatch(/^# raft-membership\n\n```sh\nnpm install && npm run demo +# .+\nnpm install && npm test +# .+\n```$/);
+    expect(readme.indexOf('npm install raft-membership')).toBeLessThan(readme.indexOf('## Usage'));
+  });
+
+  it('states the Node versions that package.json requires', () => {
+    const { engines } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { engines: { node: string } };
+    expect(readme).toContain(`\`engines\`: \`${engines.node}\``);
+  });
+
+  it('runs its TypeScript and plain JavaScript usage examples as written, with the same result', async () => {
+    const outputs = await Promise.all([runExample(example('ts'), 'example.mts'), runExample(example('js'), 'example.mjs')]);
+    for (const output of outputs) {
+      expect(output).toMatch(/^n2 joined in the configuration at index 2: \[ \[ 'n2', '127\.0\.0\.1:\d+' \] \]\nn2 left: \[\]\n$/);
     }
+    const samePorts = (text: string): string => text.replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT');
+    expect(samePorts(outputs[1]!)).toBe(samePorts(outputs[0]!));
+  });
+
+  it('gives the plain JavaScript example no TypeScript', () => {
+    expect(example('js')).not.toMatch(/\btype\b|: (string|Raft)\b|<string, string>/);
   });
 });

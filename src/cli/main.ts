@@ -2,15 +2,17 @@
 /**
  * The `raft-membership` command: join, leave, members and ping against a
  * running cluster, with the library's own client. Exit codes: 0 success,
- * 1 refused, 2 timeout, 3 other failure (a server's internal error too), 64 bad usage.
+ * 1 refused, 2 timeout, 3 other failure (a server's internal error too), 64 bad usage,
+ * 130 / 143 interrupted by SIGINT / SIGTERM.
  */
 import { readFileSync } from 'node:fs';
 import { join, leave } from './change.js';
-import { ExitCode, UsageError, fail } from './common.js';
+import { ENVIRONMENT, ExitCode, UsageError, fail, type CommandContext } from './common.js';
+import { interruptible } from './interrupt.js';
 import { members } from './members.js';
 import { ping } from './ping.js';
 
-const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = { join, leave, members, ping };
+const COMMANDS: Record<string, (args: readonly string[], context: CommandContext) => Promise<number>> = { join, leave, members, ping };
 
 export const mainHelp = `Usage: raft-membership <command> [options]
 
@@ -32,7 +34,16 @@ Exit codes:
   2   timeout: no answer within --timeout; a join or leave may still commit,
       and running it again is safe
   3   any other failure
-  64  bad usage: unknown command or option, missing or invalid value
+  64  bad usage: unknown command or option, missing or invalid value (a --timeout
+      without its unit among them)
+  130 interrupted by Ctrl-C (SIGINT), 143 by SIGTERM: the command stopped
+      waiting; a join or leave may still commit, and running it again is safe
+
+Environment: the common options can be set once, as etcdctl's ETCDCTL_* are
+(a flag on the command line wins):
+${Object.entries(ENVIRONMENT)
+  .map(([option, variable]) => `  ${variable.padEnd(28)}  --${option}`)
+  .join('\n')}
 
 Examples:
   raft-membership join --id n4 --address 10.0.0.4:7000 --target 10.0.0.1:7000,10.0.0.2:7000
@@ -60,9 +71,26 @@ export async function main(args: readonly string[]): Promise<number> {
     }
     const run = COMMANDS[command];
     if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
-    return await run(rest);
+    return await interrupting((signal) => run(rest, { signal }));
   } catch (err) {
     return fail(command !== undefined && command in COMMANDS ? command : undefined, err, json);
+  }
+}
+
+/**
+ * Runs a command with SIGINT and SIGTERM caught: either one aborts its
+ * calls, and the command ends with the interruption (whatever error the
+ * aborted call rejected with: the reason itself, or an AbortError whose
+ * cause it is).
+ */
+async function interrupting(command: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const interruption = interruptible();
+  try {
+    return await command(interruption.signal);
+  } catch (err) {
+    throw interruption.signal.aborted ? interruption.signal.reason : err;
+  } finally {
+    interruption.release();
   }
 }
 

@@ -2,7 +2,7 @@ import { CallDeadline } from '../client/call-deadline.js';
 import { resolveClientOptions } from '../client/client-options.js';
 import { ping as pingServer } from '../client/ping.js';
 import { help } from './change.js';
-import { CONNECTION_HELP, ExitCode, changerOptions, connectionOptions, duration, ms, output, parse, targets } from './common.js';
+import { CONNECTION_HELP, ExitCode, callOptions, changerOptions, connectionOptions, label, ms, output, parse, targets, type CommandContext } from './common.js';
 
 export const pingHelp = `Usage: raft-membership ping --target HOST:PORT[,...] [options]
 
@@ -25,15 +25,15 @@ const ANSWERS: Record<string, string> = {
 };
 
 /** `raft-membership ping`: every target, in turn; fails with the first failure. */
-export async function ping(args: readonly string[]): Promise<number> {
+export async function ping(args: readonly string[], context: CommandContext = {}): Promise<number> {
   const values = parse(args, connectionOptions);
   if (values.help) return help(pingHelp);
-  const list = targets(values.target);
-  const timeoutMs = duration(values.timeout);
+  const list = targets(values.target, label(values, 'target'));
+  const { timeoutMs } = callOptions(values, context);
   const options = resolveClientOptions(changerOptions(values));
   // Its timer is ref'd, unlike AbortSignal.timeout(): the client's sockets
   // are unref'd, so the deadline is what keeps the process waiting for them.
-  const call = new CallDeadline(timeoutMs, undefined, new Set());
+  const call = new CallDeadline(timeoutMs, context.signal, new Set());
   const results = [];
   try {
     for (const target of list) {

@@ -1,36 +1,19 @@
-import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TlsOptions } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ChangeRejectedError } from '../../src/index.js';
 import { useCleanup } from '../support/cleanup.js';
 import { FakeRaft } from '../support/fake-raft.js';
 import { serve } from '../support/membership-fixture.js';
-
-// These tests run the command as a user does: built, in its own process.
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+import { run as runCli, type Run } from './cli-process.js';
 
 const use = useCleanup();
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function run(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (...args: string[]): Promise<Run> => runCli(args);
 
 async function cluster(raft = new FakeRaft({ nonvoters: true })) {
   const served = use(await serve({}, raft), (c) => c.close());
@@ -38,11 +21,7 @@ async function cluster(raft = new FakeRaft({ nonvoters: true })) {
   return served;
 }
 
-beforeAll(() => {
-  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
-}, 120_000);
-
-describe('raft-membership (the built command)', () => {
+describe('raft-membership (the command)', () => {
   it('joins and leaves, saying so in words', async () => {
     const { address, raft } = await cluster();
     const joined = await run('join', '--id', 'n2', '--address', '127.0.0.1:7002', '--target', address, '--role', 'nonvoter');
@@ -59,7 +38,15 @@ describe('raft-membership (the built command)', () => {
     const { address } = await cluster();
     const joined = await run('join', '--id', 'n2', '--address', '127.0.0.1:7002', '--target', address, '--json');
     expect(joined.code).toBe(0);
-    expect(JSON.parse(joined.stdout)).toEqual({ ok: true, command: 'join', id: 'n2', address: '127.0.0.1:7002', role: 'voter', index: 2 });
+    expect(JSON.parse(joined.stdout)).toEqual({
+      ok: true,
+      command: 'join',
+      id: 'n2',
+      address: '127.0.0.1:7002',
+      role: 'voter',
+      requested: { address: '127.0.0.1:7002', role: 'voter' },
+      index: 2,
+    });
   });
 
   it('exits 1 when the cluster refuses, with its reason', async () => {
@@ -112,7 +99,7 @@ describe('raft-membership (the built command)', () => {
     expect(result.stderr).toMatch(/^raft-membership leave: timed out: leave of n2 did not complete within 300 ms/);
     expect(result.stderr).toMatch(/running the same command again is safe/);
     expect(Date.now() - started).toBeLessThan(10_000);
-    const json = await run('members', '--target', `127.0.0.1:${port}`, '--timeout', '0.2', '--json');
+    const json = await run('members', '--target', `127.0.0.1:${port}`, '--timeout', '200ms', '--json');
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, command: 'members', exitCode: 2, error: { code: 'ERR_MEMBERSHIP_TIMEOUT' } });
   });
 
