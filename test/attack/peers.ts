@@ -134,9 +134,9 @@ export async function keepOpen(
   signal: AbortSignal,
   options: { readonly retryMs?: number; readonly use?: (socket: Socket, slot: number) => void; readonly stats?: AttackerStats } = {},
 ): Promise<void> {
-  const open_ = new Set<Socket>();
+  const live = new Set<Socket>();
   const onAbort = (): void => {
-    for (const socket of open_) socket.destroy();
+    for (const socket of live) socket.destroy();
   };
   signal.addEventListener('abort', onAbort, { once: true });
   const slot = async (n: number): Promise<void> => {
@@ -150,10 +150,10 @@ export async function keepOpen(
         socket.destroy();
         return;
       }
-      open_.add(socket);
+      live.add(socket);
       options.use?.(socket, n);
       await new Promise((resolve) => socket.once('close', resolve));
-      open_.delete(socket);
+      live.delete(socket);
       if (options.stats) count(options.stats, 'closedByServer');
     }
   };

@@ -7,7 +7,7 @@ const MB = 1024 * 1024;
 const bounds = { p99Factor: 10, p99FloorMs: 0, rssGrowthMb: 64, maxFds: 2_048 };
 
 function call(phase: string, ms: number, ok = true, cut = false): CallRecord {
-  return { phase, kind: 'join', at: 0, ms, ok, ...(cut ? { cut } : {}), ...(ok ? {} : { error: 'MembershipTimeoutError: late' }) };
+  return { phase, kind: 'join', ms, ok, ...(cut ? { cut } : {}), ...(ok ? {} : { error: 'MembershipTimeoutError: late' }) };
 }
 
 function observed(records: CallRecord[], more: Partial<Observations> = {}): Observations {

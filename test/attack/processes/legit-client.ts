@@ -21,8 +21,6 @@ export interface LegitConfig {
 export interface CallRecord {
   readonly phase: string;
   readonly kind: 'join' | 'leave' | 'members';
-  /** When the call began, in ms since the run's `start`. */
-  readonly at: number;
   readonly ms: number;
   readonly ok: boolean;
   /** Still under way when the run ended: `ms` is how long it had been waiting. */
@@ -38,7 +36,6 @@ const kinds: readonly CallRecord['kind'][] = config.mix === LegitMix.WithMembers
 const records: CallRecord[] = [];
 const stop = new AbortController();
 let phase = 'warm-up';
-let began = 0;
 
 async function call(targets: readonly string[], kind: CallRecord['kind']): Promise<void> {
   const changer = new TcpChanger({ address });
@@ -49,18 +46,17 @@ async function call(targets: readonly string[], kind: CallRecord['kind']): Promi
     if (kind === 'join') await changer.join(id, targets, { ...options, role: 'nonvoter' });
     else if (kind === 'leave') await changer.leave(id, targets, options);
     else await changer.members(targets, options);
-    records.push({ phase: startedIn, kind, at: started - began, ms: performance.now() - started, ok: true });
+    records.push({ phase: startedIn, kind, ms: performance.now() - started, ok: true });
   } catch (err) {
     const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     const cut = stop.signal.aborted;
-    records.push({ phase: startedIn, kind, at: started - began, ms: performance.now() - started, ok: false, ...(cut ? { cut } : {}), error });
+    records.push({ phase: startedIn, kind, ms: performance.now() - started, ok: false, ...(cut ? { cut } : {}), error });
   } finally {
     changer.close();
   }
 }
 
 async function loop(targets: readonly string[]): Promise<void> {
-  began = performance.now();
   for (let n = 0; !stop.signal.aborted; n++) {
     const next = performance.now() + config.intervalMs;
     await call(targets, kinds[n % kinds.length]!);
