@@ -22,12 +22,14 @@ export {
   UnsupportedRequestError,
   InvalidOptionError,
   InvalidAddressError,
+  AbortError,
+  type CallStage,
 } from './membership/errors.js';
 export { handleChangeRequests, type HandleChangeRequestsOptions } from './membership/handle-change-requests.js';
 export type { Raft, RaftState, ConfigurationServer, RaftConfiguration } from './membership/raft.js';
 export type { ClusterConfiguration, ConfigurationSource } from './membership/read-configuration.js';
 export { ServerRole, isServerRole, type ServerAddress, type ServerID } from './membership/types.js';
-export type { Logger } from './membership/logger.js';
+export type { Logger, LogFields, LogWriter } from './membership/logger.js';
 export {
   ProtocolError,
   FrameTooLargeError,
@@ -40,12 +42,14 @@ export {
   HandshakeRefusedError,
   AuthenticationError,
   ConnectionClosedError,
+  TlsMismatchError,
 } from './protocol/errors.js';
 export { PROTOCOL_VERSION, Channel, ReplyStatus } from './protocol/preamble.js';
 export { WireErrorCode } from './protocol/messages.js';
 export { MembershipServer } from './server/membership-server.js';
 export type { MembershipServerOptions, ResolvedServerOptions } from './server/server-options.js';
-export { TcpChanger, type DialOptions } from './client/tcp-changer.js';
+export type { ConnectionCounts } from './server/connection-limits.js';
+export { TcpChanger, type DialOptions, type MembersResult } from './client/tcp-changer.js';
 export type { TcpChangerOptions, ResolvedClientOptions } from './client/client-options.js';
 export {
   DiagnosticsChannel,

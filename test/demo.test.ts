@@ -1,16 +1,20 @@
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { run as runCli } from './cli/cli-process.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** Every process's command line, from /proc (no ps needed). */
+/**
+ * The command line of every process running in this checkout, from /proc (no
+ * ps needed): another checkout's demo on the same machine is not ours to count.
+ */
 function commandLines(): string[] {
   const lines: string[] = [];
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     try {
+      if (`${readlinkSync(`/proc/${pid}/cwd`)}/` !== root) continue;
       lines.push(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '));
     } catch {
       // the process ended while we looked

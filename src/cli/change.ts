@@ -1,4 +1,5 @@
 import { TcpChanger, isServerRole, type ConfigurationServer, type ServerAddress, type ServerID, type ServerRole } from '../index.js';
+import { MIN_TIMEOUT_MS } from '../membership/option-checks.js';
 import {
   CONNECTION_HELP,
   ExitCode,
@@ -93,7 +94,7 @@ type Held = ConfigurationServer | { readonly unknown: string };
  */
 async function readBack(changer: TcpChanger, id: ServerID, seeds: readonly ServerAddress[], deadline: number, signal: AbortSignal | undefined): Promise<Held> {
   const timeoutMs = Math.floor(deadline - performance.now());
-  if (timeoutMs < 1) return { unknown: 'no time was left to read the configuration back' };
+  if (timeoutMs < MIN_TIMEOUT_MS) return { unknown: 'no time was left to read the configuration back' };
   try {
     const { members } = await changer.members(seeds, signal ? { timeoutMs, signal } : { timeoutMs });
     return members.find((m) => m.id === id) ?? { unknown: `${id} is not in the configuration the leader reported` };

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseAddress, type ServerAddress, type TcpChangerOptions } from '../index.js';
+import { DAY_MS, MIN_TIMEOUT_MS } from '../membership/option-checks.js';
 import { UsageError } from './report.js';
 import { checkTlsFiles, type OptionFile } from './tls-files.js';
 
@@ -132,7 +133,8 @@ export function duration(value: string, name = 'timeout'): number {
   }
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text);
   const ms = match ? Math.round(Number(match[1]) * UNITS[match[2]!]!) : Number.NaN;
-  if (!(ms >= 1 && ms <= 86_400_000)) throw new UsageError(`${named(name)} must be a duration from 1ms to 24h such as 500ms, 10s or 2m, got ${JSON.stringify(value)}`);
+  // The library's least timeout (MIN_TIMEOUT_MS), said here in the command's own words.
+  if (!(ms >= MIN_TIMEOUT_MS && ms <= DAY_MS)) throw new UsageError(`${named(name)} must be a duration from 100ms to 24h such as 500ms, 10s or 2m, got ${JSON.stringify(value)}`);
   return ms;
 }
 

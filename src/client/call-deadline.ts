@@ -1,4 +1,7 @@
-import { InvalidOptionError, MembershipTimeoutError } from '../membership/errors.js';
+import { AbortError, MembershipError, MembershipTimeoutError, type CallStage } from '../membership/errors.js';
+import { timeoutValue } from '../membership/option-checks.js';
+import type { ServerAddress } from '../membership/types.js';
+import { ConnectionClosedError } from '../protocol/errors.js';
 
 /** Told once when the call it watches gives up. */
 export interface Cancellable {
@@ -80,6 +83,29 @@ abstract class GivingUp implements CallSignal {
 /** The reason a call's parts see when its deadline passes; `translate()` turns it into the caller's error. */
 const DEADLINE_PASSED = new MembershipTimeoutError('call deadline passed');
 
+/** What a dial under way has reached: the TCP connection, or not yet. */
+export interface DialProgress {
+  connected: boolean;
+}
+
+/**
+ * Where a call stands and what went wrong on the way, for the error it
+ * ends with: the stage and target its timeout message names, and the
+ * failures its `cause` is chosen from. Plain fields: a call sets them as
+ * it goes, at no cost until it fails.
+ */
+export interface CallProgress {
+  stage: CallStage;
+  /** The server the call is dealing with now. */
+  target: ServerAddress | undefined;
+  /** The server whose redirect sent the call to `target`, if one did. */
+  redirectedBy: ServerAddress | undefined;
+  /** The dial the call waits on, while `stage` is dialing. */
+  dial: DialProgress | undefined;
+  /** Notes a failed try: the candidates for the final error's `cause`. */
+  record(err: unknown): void;
+}
+
 /**
  * One deadline for a whole call, joined with the caller's signal and the
  * client's `close()`: it gives up at whichever comes first. No closures per
@@ -87,32 +113,56 @@ const DEADLINE_PASSED = new MembershipTimeoutError('call deadline passed');
  * gets it as its listener; `close()` reaches live calls through the set
  * they join.
  */
-export class CallDeadline extends GivingUp {
+export class CallDeadline extends GivingUp implements CallProgress {
   readonly #timer: NodeJS.Timeout;
   readonly #timeoutMs: number;
   readonly #userSignal: AbortSignal | undefined;
   readonly #live: Set<CallDeadline>;
+  /** The caller's signal fired (not the deadline, not `close()`). */
+  #callerAborted = false;
+  stage: CallStage = 'dialing';
+  target: ServerAddress | undefined;
+  redirectedBy: ServerAddress | undefined;
+  dial: DialProgress | undefined;
+  /** The last failure of any kind. */
+  #lastError: unknown;
+  /** The last failure a server reported itself (a wire error, a refused preamble): the telling one. */
+  #lastAnswer: unknown;
 
-  /** @param live the client's calls, which its `close()` aborts. */
+  /**
+   * @param timeoutMs checked: 100 ms to a day.
+   * @param live the client's calls, which its `close()` aborts.
+   */
   constructor(timeoutMs: number, userSignal: AbortSignal | undefined, live: Set<CallDeadline>) {
     super();
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-      throw new InvalidOptionError(`timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
-    }
+    timeoutValue('timeoutMs', timeoutMs);
     this.#timeoutMs = timeoutMs;
     this.#userSignal = userSignal;
     this.#live = live;
     this.#timer = setTimeout(CallDeadline.#expire, timeoutMs, this);
     live.add(this);
     if (userSignal) {
-      if (userSignal.aborted) this.abort(userSignal.reason);
+      if (userSignal.aborted) this.handleEvent();
       else userSignal.addEventListener('abort', this, { once: true });
     }
   }
 
+  /** The whole call's deadline, in milliseconds. */
+  get timeoutMs(): number {
+    return this.#timeoutMs;
+  }
+
   /** The caller's signal fired (this object is its listener). */
   handleEvent(): void {
+    this.#callerAborted = true;
     this.abort(this.#userSignal?.reason);
+  }
+
+  record(err: unknown): void {
+    // The deadline's own abort is not news: keep the failure before it.
+    if (this.aborted) return;
+    this.#lastError = err;
+    if (isAnswer(err)) this.#lastAnswer = err;
   }
 
   /** Gives up: the client is closing, or the caller or the deadline said so. */
@@ -127,11 +177,26 @@ export class CallDeadline extends GivingUp {
     this.#userSignal?.removeEventListener('abort', this);
   }
 
-  /** The error a call that failed with `err` rejects with: the abort's reason, a timeout, or `err` itself. */
-  translate(err: unknown, what: string, lastError: unknown): unknown {
+  /**
+   * The error a call that failed with `err` rejects with: `err` itself, an
+   * {@link AbortError} for the caller's abort, the reason of another abort
+   * (`close()`), or a {@link MembershipTimeoutError} naming the stage and
+   * target. Its `cause` is `lastError` when given, else the last failure a
+   * server reported (a followed redirect is not a failure), else the last
+   * failure of any kind; a later one that differs is named in the message.
+   */
+  translate(err: unknown, what: string, lastError?: unknown): unknown {
     if (!this.aborted) return err;
+    if (this.#callerAborted) return new AbortError(`${what} was aborted`, { cause: this.reason });
     if (this.reason !== DEADLINE_PASSED) return this.reason;
-    return new MembershipTimeoutError(`${what} did not complete within ${this.#timeoutMs} ms`, lastError === undefined ? undefined : { cause: lastError });
+    const cause = lastError ?? this.#lastAnswer ?? this.#lastError;
+    const later = this.#lastError !== undefined && this.#lastError !== cause ? `; last failure: ${(this.#lastError as Error)?.message}` : '';
+    const stage = this.stage === 'dialing' && this.dial?.connected ? 'preamble' : this.stage;
+    return new MembershipTimeoutError(`${what} did not complete within ${this.#timeoutMs} ms: ${describeStage(stage, this.target, this.redirectedBy)}${later}`, {
+      ...(cause === undefined ? {} : { cause }),
+      stage,
+      ...(this.target === undefined ? {} : { target: this.target }),
+    });
   }
 
   static #expire(this: void, deadline: CallDeadline): void {
@@ -148,11 +213,15 @@ export class CallDeadline extends GivingUp {
 export class AttemptDeadline extends GivingUp implements Cancellable {
   readonly #call: CallSignal;
   readonly #timer: NodeJS.Timeout;
+  readonly #progress: CallProgress;
+  readonly #timeoutMs: number;
 
-  constructor(call: CallSignal, timeoutMs: number, target: string) {
+  constructor(call: CallSignal, timeoutMs: number, progress: CallProgress) {
     super();
     this.#call = call;
-    this.#timer = setTimeout(AttemptDeadline.#expire, timeoutMs, this, new MembershipTimeoutError(`no answer from ${target} within ${timeoutMs} ms; trying the next seed`));
+    this.#progress = progress;
+    this.#timeoutMs = timeoutMs;
+    this.#timer = setTimeout(AttemptDeadline.#expire, timeoutMs, this);
     call.watch(this);
   }
 
@@ -168,7 +237,35 @@ export class AttemptDeadline extends GivingUp implements Cancellable {
     this.#call.unwatch(this);
   }
 
-  static #expire(this: void, attempt: AttemptDeadline, reason: MembershipTimeoutError): void {
-    attempt.cancel(reason);
+  static #expire(this: void, attempt: AttemptDeadline): void {
+    const { stage, target, dial } = attempt.#progress;
+    const at = stage === 'dialing' && dial?.connected ? 'preamble' : stage;
+    attempt.cancel(
+      new MembershipTimeoutError(`no answer from ${target ?? 'the server'} within its share of the deadline (${Math.round(attempt.#timeoutMs)} ms, ${at}); trying the next server`, {
+        stage: at,
+        ...(target === undefined ? {} : { target }),
+      }),
+    );
+  }
+}
+
+/** A failure a server reported itself, rather than one of the connection or of this side's patience. */
+function isAnswer(err: unknown): boolean {
+  return err instanceof MembershipError && !(err instanceof ConnectionClosedError) && !(err instanceof MembershipTimeoutError && err.stage !== undefined);
+}
+
+/** The stage of a call, in words, for its timeout message. */
+function describeStage(stage: CallStage, target: ServerAddress | undefined, redirectedBy: ServerAddress | undefined): string {
+  const at = target === undefined ? 'the server' : target;
+  const via = redirectedBy === undefined ? '' : ` (the leader, as ${redirectedBy} said)`;
+  switch (stage) {
+    case 'dialing':
+      return `still dialing ${at}${via}: no TCP connection`;
+    case 'preamble':
+      return `connected to ${at}${via}, but the preamble (TLS, cluster name, secret) did not finish`;
+    case 'waiting':
+      return `the request went to ${at}${via}, and its answer did not come`;
+    case 'backing-off':
+      return `backing off before the next try${target === undefined ? '' : ` (last tried ${target})`}`;
   }
 }

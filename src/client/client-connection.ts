@@ -98,7 +98,9 @@ export class ClientConnection {
           ? { type: 'join', rid, id: request.id, address: request.address, role: request.role }
           : request.type === 'leave'
             ? { type: 'leave', rid, id: request.id }
-            : { type: 'members', rid };
+            : request.offset
+              ? { type: 'members', rid, offset: request.offset }
+              : { type: 'members', rid };
       this.#write(encodeRequest(message));
     });
   }

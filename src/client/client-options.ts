@@ -1,10 +1,11 @@
 import type { ConnectionOptions } from 'node:tls';
 import { parseAddress } from '../membership/address.js';
 import { InvalidOptionError } from '../membership/errors.js';
-import { silentLogger, type Logger } from '../membership/logger.js';
-import { DAY_MS, clusterNameOption, integerOption, secretOption } from '../membership/option-checks.js';
+import { loggerOption, type LogWriter, type Logger } from '../membership/logger.js';
+import { DAY_MS, checkOptionKeys, clusterNameOption, integerOption, invalidOption, optionsObject, secretOption, tlsOption } from '../membership/option-checks.js';
 import type { ServerAddress } from '../membership/types.js';
-import { DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE } from '../protocol/frame-decoder.js';
+import { MAX_MAX_FRAME_SIZE } from '../protocol/frame-decoder.js';
+import { MEMBERS_PAGE_BYTES } from '../protocol/messages.js';
 
 /** Options of {@link TcpChanger}. */
 export interface TcpChangerOptions {
@@ -29,9 +30,17 @@ export interface TcpChangerOptions {
   readonly minBackoffMs?: number;
   /** The longest back-off. @default 1000 */
   readonly maxBackoffMs?: number;
-  /** The largest response frame accepted, in bytes. @default 65536 */
+  /**
+   * The largest response frame accepted, in bytes: at least 65536, the
+   * largest response a server sends (a `members` answer comes in pages).
+   * @default 65536
+   */
   readonly maxFrameSize?: number;
-  /** Where connection events are reported. @default silent */
+  /**
+   * Where connection events are reported: pino's and bunyan's shape
+   * (`logger.debug(fields, message)`), so a pino logger fits as it is.
+   * `NODE_DEBUG=raft-membership` prints them too. @default silent
+   */
   readonly logger?: Logger;
 }
 
@@ -57,18 +66,20 @@ export interface ResolvedClientOptions {
   readonly maxBackoffMs: number;
   /** {@link TcpChangerOptions.maxFrameSize}, with its default applied. */
   readonly maxFrameSize: number;
-  /** {@link TcpChangerOptions.logger}, with its default applied. */
-  readonly logger: Logger;
+  /** {@link TcpChangerOptions.logger}, as the library writes to it (and to `NODE_DEBUG`). */
+  readonly logger: LogWriter;
 }
 
-/** @internal */
-export function resolveClientOptions(options: TcpChangerOptions = {}): ResolvedClientOptions {
-  if (options?.address !== undefined) {
-    if (typeof options.address !== 'string') throw new InvalidOptionError('address (this server\'s own raft address) must be a "host:port" string');
+/** @internal Checks every option (the error names it) and fills in the defaults. */
+export function resolveClientOptions(given: TcpChangerOptions = {}): ResolvedClientOptions {
+  const options: TcpChangerOptions = optionsObject('TcpChanger options', given);
+  checkOptionKeys('TcpChanger options', options, resolveClientOptions);
+  if (options.address !== undefined) {
+    if (typeof options.address !== 'string') throw invalidOption('address (this server\'s own raft address)', 'a "host:port" string', options.address);
     try {
       parseAddress(options.address);
     } catch (err) {
-      throw new InvalidOptionError(`address: ${(err as Error).message}`);
+      throw new InvalidOptionError(`address: ${(err as Error).message}`, { cause: err });
     }
   }
   const minBackoffMs = integerOption('minBackoffMs', options.minBackoffMs, 50, 0, DAY_MS);
@@ -76,13 +87,13 @@ export function resolveClientOptions(options: TcpChangerOptions = {}): ResolvedC
     address: options.address,
     clusterName: clusterNameOption(options.clusterName),
     secret: secretOption(options.secret),
-    tls: options.tls,
+    tls: tlsOption(options.tls),
     connectionsPerTarget: integerOption('connectionsPerTarget', options.connectionsPerTarget, 1, 1, 64),
     idleTimeoutMs: integerOption('idleTimeoutMs', options.idleTimeoutMs, 30_000, 1, DAY_MS),
     maxRedirects: integerOption('maxRedirects', options.maxRedirects, 8, 0, 100),
     minBackoffMs,
     maxBackoffMs: integerOption('maxBackoffMs', options.maxBackoffMs, 1_000, minBackoffMs, DAY_MS),
-    maxFrameSize: integerOption('maxFrameSize', options.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, 64, MAX_MAX_FRAME_SIZE),
-    logger: options.logger ?? silentLogger,
+    maxFrameSize: integerOption('maxFrameSize', options.maxFrameSize, MEMBERS_PAGE_BYTES, MEMBERS_PAGE_BYTES, MAX_MAX_FRAME_SIZE),
+    logger: loggerOption(options.logger),
   };
 }

@@ -4,12 +4,15 @@ import { Channel } from '../protocol/preamble.js';
 import { ClientConnection } from './client-connection.js';
 import type { ResolvedClientOptions } from './client-options.js';
 import { openSocket } from './open-socket.js';
-import type { CallSignal } from './call-deadline.js';
+import type { CallProgress, CallSignal, DialProgress } from './call-deadline.js';
+import { SocketSet } from './socket-set.js';
 
 interface TargetPool {
   readonly connections: ClientConnection[];
   /** Dials under way, shared by every caller that needs a connection now. */
   dialing: Promise<ClientConnection> | undefined;
+  /** How far that dial got. */
+  progress: DialProgress | undefined;
 }
 
 /**
@@ -24,17 +27,19 @@ export class ConnectionPool {
   /** Aborts dials under way when the pool closes. */
   readonly #closing = new AbortController();
   #closed = false;
+  /** Every socket the pool opened that has not closed yet. */
+  readonly #sockets = new SocketSet();
 
   constructor(options: ResolvedClientOptions) {
     this.#options = options;
   }
 
-  /** A ready connection to `target`, dialing one if needed. */
-  acquire(target: ServerAddress, call: CallSignal): Promise<ClientConnection> {
+  /** A ready connection to `target`, dialing one if needed; `progress` learns of the dial it waits on. */
+  acquire(target: ServerAddress, call: CallSignal, progress?: CallProgress): Promise<ClientConnection> {
     if (this.#closed) return Promise.reject(new ShuttingDownError('client is closed'));
     let pool = this.#pools.get(target);
     if (!pool) {
-      pool = { connections: [], dialing: undefined };
+      pool = { connections: [], dialing: undefined, progress: undefined };
       this.#pools.set(target, pool);
     }
     let best: ClientConnection | undefined;
@@ -45,17 +50,24 @@ export class ConnectionPool {
     if (best && (full || best.pending === 0)) return Promise.resolve(best);
     if (best && pool.dialing) return Promise.resolve(best);
     // Only a dial needs a real AbortSignal: the call makes one now.
-    return this.#dial(target, pool, call.abortSignal);
+    const dialing = this.#dial(target, pool, call.abortSignal);
+    if (progress) progress.dial = pool.progress;
+    return dialing;
   }
 
-  /** Closes every connection; pending requests fail with `ShuttingDownError`. */
-  close(): void {
+  /**
+   * Closes every connection (pending requests fail with
+   * `ShuttingDownError`) and aborts the dials under way; settles once every
+   * socket the pool opened has closed.
+   */
+  close(): Promise<void> {
     this.#closed = true;
     this.#closing.abort(new ShuttingDownError('client closed'));
     for (const pool of this.#pools.values()) {
       for (const connection of [...pool.connections]) connection.close(new ShuttingDownError('client closed'));
     }
     this.#pools.clear();
+    return this.#sockets.closed();
   }
 
   #dial(target: ServerAddress, pool: TargetPool, signal: AbortSignal): Promise<ClientConnection> {
@@ -63,15 +75,19 @@ export class ConnectionPool {
       // The shared dial is bounded by the caller that started it; a caller
       // whose own signal fires stops waiting but does not cancel it for others.
       const dialSignal = AbortSignal.any([signal, this.#closing.signal]);
-      const dialing = openSocket(target, Channel.Membership, this.#options, dialSignal).then((socket) => {
+      const progress: DialProgress = { connected: false };
+      const dialing = openSocket(target, Channel.Membership, this.#options, dialSignal, { progress, onSocket: this.#sockets.add }).then((socket) => {
         const connection = new ClientConnection(target, socket, this.#options, (closed) => this.#forget(target, closed));
         if (this.#closed) connection.close(new ShuttingDownError('client closed'));
         else pool.connections.push(connection);
         return connection;
       });
       pool.dialing = dialing;
+      pool.progress = progress;
       const clear = (): void => {
-        if (pool.dialing === dialing) pool.dialing = undefined;
+        if (pool.dialing !== dialing) return;
+        pool.dialing = undefined;
+        pool.progress = undefined;
       };
       dialing.then(clear, clear);
       this.#options.logger.debug?.('dialing', { target });

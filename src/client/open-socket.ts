@@ -6,15 +6,27 @@ import { clientDialing, clientOpened, clientRefusedConnection } from '../diagnos
 import { ClientHandshake } from '../protocol/client-handshake.js';
 import { ConnectionClosedError } from '../protocol/errors.js';
 import type { Channel } from '../protocol/preamble.js';
+import type { DialProgress } from './call-deadline.js';
 import type { ResolvedClientOptions } from './client-options.js';
+import { looksLikeTls, plainServerError, speaksTls } from './tls-mismatch.js';
+import { TlsMismatchError } from '../protocol/errors.js';
+
+/** What a dial reports as it goes, for a caller that wants to know. */
+export interface DialHooks {
+  /** Marked connected once the TCP connection is up (the preamble then follows). */
+  readonly progress?: DialProgress;
+  /** Told the socket as soon as it exists, so that `close()` can wait for it. */
+  readonly onSocket?: (socket: Socket) => void;
+}
 
 /**
  * Connects to `target` (TLS when configured) and completes the preamble for
  * `channel`. Resolves to the socket, paused, with any bytes past the
  * preamble put back; rejects with the handshake's error, a connection
- * error, or `signal.reason`, and then leaves nothing open.
+ * error, {@link TlsMismatchError} when one side speaks TLS and the other
+ * does not, or `signal.reason`, and then leaves nothing open.
  */
-export function openSocket(target: ServerAddress, channel: Channel, options: ResolvedClientOptions, signal: AbortSignal): Promise<Socket> {
+export function openSocket(target: ServerAddress, channel: Channel, options: ResolvedClientOptions, signal: AbortSignal, hooks?: DialHooks): Promise<Socket> {
   if (signal.aborted) return Promise.reject(signal.reason);
   let host: string;
   let port: number;
@@ -29,16 +41,21 @@ export function openSocket(target: ServerAddress, channel: Channel, options: Res
     ...(options.secret ? { secret: options.secret } : {}),
   });
   const dialedAt = clientDialing();
+  // SNI takes host names only (RFC 6066): Node warns when given an IP address.
+  const sni = isIP(host) === 0 ? { servername: host } : {};
   return new Promise<Socket>((resolve, reject) => {
-    const socket: Socket = options.tls
-      ? // SNI takes host names only (RFC 6066): Node warns when given an IP address.
-        tlsConnect({ ...(isIP(host) === 0 ? { servername: host } : {}), ...options.tls, host, port })
-      : netConnect({ host, port, noDelay: true });
+    const socket: Socket = options.tls ? tlsConnect({ ...sni, ...options.tls, host, port }) : netConnect({ host, port, noDelay: true });
+    hooks?.onSocket?.(socket);
+    /** The first bytes back, kept until they show whether they are TLS; then `undefined`. */
+    let head: Buffer | undefined = options.tls ? undefined : Buffer.alloc(0);
+    let received = 0;
+    let connected = false;
     const cleanup = (): void => {
       signal.removeEventListener('abort', onAbort);
       socket.off('error', onError);
       socket.off('close', onClose);
       socket.off('readable', onReadable);
+      socket.off('connect', onConnect);
     };
     const fail = (err: unknown): void => {
       cleanup();
@@ -47,11 +64,41 @@ export function openSocket(target: ServerAddress, channel: Channel, options: Res
       reject(err);
     };
     const onAbort = (): void => fail(signal.reason);
-    const onError = (err: Error): void => fail(err);
-    const onClose = (): void => fail(new ConnectionClosedError(`${target} closed the connection during the preamble`));
+    const onConnect = (): void => {
+      connected = true;
+      if (hooks?.progress) hooks.progress.connected = true;
+    };
+    const onError = (err: NodeJS.ErrnoException): void => {
+      if (options.tls) fail(plainServerError(target, err) ?? err);
+      else if (connected && received === 0 && err.code === 'ECONNRESET') closedSilently(err);
+      else fail(err);
+    };
+    const onClose = (): void => {
+      if (options.tls || received > 0) fail(new ConnectionClosedError(`${target} closed the connection during the preamble`));
+      else closedSilently(undefined);
+    };
+    /**
+     * A plain hello met a close and not one byte back: what a TLS server
+     * does. Ask whether it speaks TLS before calling it a lost connection.
+     */
+    const closedSilently = (err: Error | undefined): void => {
+      cleanup();
+      socket.destroy();
+      const closed = new ConnectionClosedError(`${target} closed the connection during the preamble, without a word`, err ? { cause: err } : undefined);
+      speaksTls(host, port, sni, signal).then((tls) => fail(signal.aborted ? signal.reason : tls ? new TlsMismatchError(target, true, { cause: closed }) : closed));
+    };
     const onReadable = (): void => {
       let chunk: Buffer | null;
       while ((chunk = socket.read() as Buffer | null) !== null) {
+        received += chunk.length;
+        if (head) {
+          head = Buffer.concat([head, chunk.subarray(0, 3)]).subarray(0, 3);
+          if (looksLikeTls(head)) {
+            fail(new TlsMismatchError(target, true));
+            return;
+          }
+          if (head.length >= 3 || (head[0] !== 0x15 && head[0] !== 0x16)) head = undefined;
+        }
         let step;
         try {
           step = handshake.push(chunk);
@@ -71,6 +118,7 @@ export function openSocket(target: ServerAddress, channel: Channel, options: Res
       }
     };
     signal.addEventListener('abort', onAbort, { once: true });
+    socket.on('connect', onConnect);
     socket.on('error', onError);
     socket.on('close', onClose);
     socket.on('readable', onReadable);

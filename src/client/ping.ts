@@ -3,7 +3,7 @@ import { Channel, PROTOCOL_VERSION } from '../protocol/preamble.js';
 import { ClientConnection } from './client-connection.js';
 import type { ResolvedClientOptions } from './client-options.js';
 import { openSocket } from './open-socket.js';
-import type { CallSignal } from './call-deadline.js';
+import type { CallProgress, CallSignal } from './call-deadline.js';
 
 /** What {@link ping} learned of a server. */
 export interface PingResult {
@@ -25,11 +25,16 @@ export interface PingResult {
  * membership channel, then times one `members` request, whose answer (the
  * configuration, `different_leader`, `unsupported`, …) only has to be a
  * valid response. Nothing is retried or followed: it is about this server.
- * Rejects with the call's reason when it gives up.
+ * Rejects with the call's reason when it gives up; the call's progress
+ * (stage, target) says where it was, for its timeout message.
  */
-export async function ping(target: ServerAddress, options: ResolvedClientOptions, call: CallSignal): Promise<PingResult> {
+export async function ping(target: ServerAddress, options: ResolvedClientOptions, call: CallSignal & CallProgress): Promise<PingResult> {
   const started = performance.now();
-  const socket = await openSocket(target, Channel.Membership, options, call.abortSignal);
+  call.target = target;
+  call.stage = 'dialing';
+  call.dial = { connected: false };
+  const socket = await openSocket(target, Channel.Membership, options, call.abortSignal, { progress: call.dial });
+  call.stage = 'waiting';
   const handshakeMs = performance.now() - started;
   const connection = new ClientConnection(target, socket, options, () => undefined);
   try {

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { InvalidAddressError } from './errors.js';
+import { invalidOption } from './option-checks.js';
 import type { ServerAddress } from './types.js';
 
 /** A server address split into the parts `net.connect` takes. */
@@ -21,9 +22,14 @@ const DIGITS_AND_DOTS = /^(?=.*[0-9])[0-9.]+$/;
  * against the grammar of docs/wire-format.md §7: addresses come off the wire
  * and are dialed, so nothing odd gets through. Nothing is normalised: two
  * addresses are the same only when their strings are. Throws
- * {@link InvalidAddressError}.
+ * {@link InvalidAddressError}, or `InvalidOptionError` for a value that is
+ * not a string.
  */
 export function parseAddress(address: ServerAddress): HostPort {
+  if (typeof address !== 'string') throw invalidOption('address', 'a "host:port" string', address);
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(address);
+  if (scheme) throw new InvalidAddressError(address, `a server address is host:port, without a scheme: drop "${scheme[0]}"`);
+  if (address.trim() !== address) throw new InvalidAddressError(address, 'has spaces around it');
   const colon = address.lastIndexOf(':');
   if (colon <= 0) throw new InvalidAddressError(address, 'expected host:port');
   let host = address.slice(0, colon);
@@ -50,7 +56,9 @@ export function parseAddress(address: ServerAddress): HostPort {
   return { host, port };
 }
 
-/** Joins a host and port into a {@link ServerAddress}, bracketing IPv6. */
+/** Joins a host and port into a {@link ServerAddress}, bracketing IPv6. Throws `InvalidOptionError` for a host that is not a string or a port out of 1–65535. */
 export function formatAddress(host: string, port: number): ServerAddress {
+  if (typeof host !== 'string' || host === '') throw invalidOption('host', 'a non-empty string', host);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalidOption('port', 'an integer from 1 to 65535', port);
   return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }

@@ -1,3 +1,5 @@
+import { invalidOption } from './option-checks.js';
+
 /** The kind of membership change being requested (Go: `ChangeRequestKind`). */
 export const ChangeRequestKind = {
   /** Add the requesting server to the cluster (Go: `JoinRequest`). */
@@ -9,7 +11,7 @@ export const ChangeRequestKind = {
 /** `ChangeRequestKind.Join` or `ChangeRequestKind.Leave`. */
 export type ChangeRequestKind = (typeof ChangeRequestKind)[keyof typeof ChangeRequestKind];
 
-/** `'join'` or `'leave'`: the kind's name, as Go's `String()` gives it. */
+/** `'join'` or `'leave'`: the kind's name, as Go's `String()` gives it. Throws `InvalidOptionError` for another value. */
 export function kindName(kind: ChangeRequestKind): 'join' | 'leave' {
   switch (kind) {
     case ChangeRequestKind.Join:
@@ -17,6 +19,6 @@ export function kindName(kind: ChangeRequestKind): 'join' | 'leave' {
     case ChangeRequestKind.Leave:
       return 'leave';
     default:
-      throw new RangeError(`unknown change request kind: ${String(kind)}`);
+      throw invalidOption('kind', 'ChangeRequestKind.Join (0) or ChangeRequestKind.Leave (1)', kind);
   }
 }

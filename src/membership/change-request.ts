@@ -1,6 +1,8 @@
 import { ChangeRequestKind } from './change-request-kind.js';
+import { parseAddress } from './address.js';
 import { MembershipTimeoutError, RequestAlreadyDoneError } from './errors.js';
-import { ServerRole, type ServerAddress, type ServerID } from './types.js';
+import { DAY_MS, checkOptionKeys, invalidOption, optionsObject } from './option-checks.js';
+import { ServerRole, isServerRole, type ServerAddress, type ServerID } from './types.js';
 
 /** Options of {@link newJoinRequest}. */
 export interface JoinRequestOptions {
@@ -68,12 +70,14 @@ export class ChangeRequest {
    * handler's error on failure, or to a {@link MembershipTimeoutError} when
    * time ran out first; the request then stays pending and a later call can
    * still see its outcome. Rejects with `signal.reason` on abort.
+   * `timeoutMs` 0 asks whether it is done now; it is at most a day.
    */
   error(timeoutMs: number, signal?: AbortSignal): Promise<Error | null> {
-    if (this.#done) return Promise.resolve(this.#error);
-    if (!(timeoutMs >= 0)) {
-      return Promise.reject(new RangeError(`timeoutMs must be a non-negative number, got ${timeoutMs}`));
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0 && timeoutMs <= DAY_MS)) {
+      return Promise.reject(invalidOption('timeoutMs', `a number of milliseconds from 0 to ${DAY_MS}`, timeoutMs));
     }
+    if (signal !== undefined && !(signal instanceof AbortSignal)) return Promise.reject(invalidOption('signal', 'an AbortSignal', signal));
+    if (this.#done) return Promise.resolve(this.#error);
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<Error | null>((resolve, reject) => {
       const settle = (): void => {
@@ -129,12 +133,32 @@ export class ChangeRequest {
   }
 }
 
-/** A request for server `id` at `address` to join the cluster (Go: `NewJoinRequest`). */
+/**
+ * A request for server `id` at `address` to join the cluster (Go:
+ * `NewJoinRequest`). Throws `InvalidOptionError` (or `InvalidAddressError`)
+ * for an argument that is not what it should be.
+ */
 export function newJoinRequest(id: ServerID, address: ServerAddress, options?: JoinRequestOptions): ChangeRequest {
-  return new ChangeRequest(id, address, ChangeRequestKind.Join, options?.role ?? ServerRole.Voter);
+  checkId(id);
+  parseAddress(address);
+  const { role = ServerRole.Voter } = resolveJoinRequestOptions(options);
+  return new ChangeRequest(id, address, ChangeRequestKind.Join, role);
 }
 
-/** A request for server `id` to leave the cluster (Go: `NewLeaveRequest`). */
+function resolveJoinRequestOptions(given: JoinRequestOptions | undefined): Required<JoinRequestOptions> {
+  const options: JoinRequestOptions = optionsObject('the options of newJoinRequest', given);
+  checkOptionKeys('the options of newJoinRequest', options, resolveJoinRequestOptions);
+  const role = options.role ?? ServerRole.Voter;
+  if (!isServerRole(role)) throw invalidOption('role', '"voter" or "nonvoter"', role);
+  return { role };
+}
+
+/** A request for server `id` to leave the cluster (Go: `NewLeaveRequest`). Throws `InvalidOptionError` for an id that is not a non-empty string. */
 export function newLeaveRequest(id: ServerID): ChangeRequest {
+  checkId(id);
   return new ChangeRequest(id, '', ChangeRequestKind.Leave);
+}
+
+function checkId(id: unknown): void {
+  if (typeof id !== 'string' || id === '') throw invalidOption('id', 'a non-empty string', id);
 }

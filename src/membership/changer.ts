@@ -2,9 +2,9 @@ import type { ServerAddress, ServerID, ServerRole } from './types.js';
 
 /** Per-call options of a {@link Changer}; a bare number means `{ timeoutMs }`. */
 export interface ChangeOptions {
-  /** The deadline for the whole operation, dialing and redirects included. */
+  /** The deadline for the whole operation, dialing and redirects included, in milliseconds (at least 100). */
   readonly timeoutMs: number;
-  /** Cancels the call; it then rejects with `signal.reason`. */
+  /** Cancels the call; it then rejects with an `AbortError` whose `cause` is `signal.reason`. */
   readonly signal?: AbortSignal;
   /** The role a joining server asks for. @default 'voter' */
   readonly role?: ServerRole;

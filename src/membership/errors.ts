@@ -45,16 +45,35 @@ export class UnknownLeaderError extends MembershipError {
 }
 
 /**
+ * Where a client call stood when its deadline passed: `dialing` (no TCP
+ * connection yet), `preamble` (connected; TLS, cluster name or secret not
+ * done), `waiting` (the request was sent; no answer), `backing-off`
+ * (between tries, after a failure worth retrying).
+ */
+export type CallStage = 'dialing' | 'preamble' | 'waiting' | 'backing-off';
+
+/**
  * A bounded wait ran out. For a change sent to a cluster the outcome is then
  * unknown: the change may still commit. Retrying the same join or leave is
- * safe. `cause` holds the last error seen before the deadline, if any.
+ * safe. From a client call, the message names the stage and the server
+ * (also in `stage` and `target`), and `cause` is the last failure a server
+ * reported (e.g. `UnknownLeaderError`, `ShuttingDownError`), else the last
+ * failure of the connection, if any; a redirect that was followed is never
+ * the cause.
  */
 export class MembershipTimeoutError extends MembershipError {
   /** Stable across releases: `ERR_MEMBERSHIP_TIMEOUT`. */
   readonly code = 'ERR_MEMBERSHIP_TIMEOUT';
+  /** Where the client call stood when it ran out of time; absent for other waits. */
+  declare readonly stage?: CallStage;
+  /** The server the client call was dealing with then. */
+  declare readonly target?: ServerAddress;
 
-  constructor(message = 'membership change timed out', options?: ErrorOptions) {
+  constructor(message = 'membership change timed out', options?: ErrorOptions & { readonly stage?: CallStage; readonly target?: ServerAddress }) {
     super(message, options);
+    // Set only when known, so that a timeout of another wait has no such keys.
+    if (options?.stage !== undefined) Object.defineProperty(this, 'stage', { value: options.stage, enumerable: true });
+    if (options?.target !== undefined) Object.defineProperty(this, 'target', { value: options.target, enumerable: true });
   }
 }
 
@@ -143,5 +162,20 @@ export class InvalidAddressError extends MembershipError {
     options?: ErrorOptions,
   ) {
     super(`invalid server address ${JSON.stringify(address)}: ${reason}`, options);
+  }
+}
+
+/**
+ * The caller's `AbortSignal` fired: the call gave up without an outcome (a
+ * change may still commit). As in Node core (`timers/promises`, `fs`):
+ * `name` is `'AbortError'`, `code` is `'ABORT_ERR'`, and `cause` is the
+ * signal's `reason`.
+ */
+export class AbortError extends MembershipError {
+  /** Stable across releases: `ABORT_ERR`, as Node core's aborts. */
+  readonly code = 'ABORT_ERR';
+
+  constructor(message = 'The operation was aborted', options?: ErrorOptions) {
+    super(message, options);
   }
 }

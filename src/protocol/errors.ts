@@ -118,3 +118,28 @@ export class ConnectionClosedError extends MembershipError {
   /** Stable across releases: `ERR_CONNECTION_CLOSED`. */
   readonly code = 'ERR_CONNECTION_CLOSED';
 }
+
+/**
+ * One side speaks TLS and the other does not: a plain dialer met a TLS
+ * server (`serverTls` true), or a TLS dialer met a plain server (`serverTls`
+ * false). Configuration, not the network: never retried.
+ */
+export class TlsMismatchError extends MembershipError {
+  /** Stable across releases: `ERR_TLS_MISMATCH`. */
+  readonly code = 'ERR_TLS_MISMATCH';
+
+  constructor(
+    /** The server dialed. */
+    readonly target: string,
+    /** True when the server speaks TLS and this dialer was configured without it. */
+    readonly serverTls: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(
+      serverTls
+        ? `${target} speaks TLS, and this client dials without it: give the client the tls option (its ca, and cert/key for mutual TLS)`
+        : `${target} does not speak TLS, and this client dials with it: drop the client's tls option, or serve TLS on that server`,
+      options,
+    );
+  }
+}

@@ -8,6 +8,14 @@ export const DEFAULT_MAX_FRAME_SIZE = 64 * 1024;
 /** The largest cap a decoder accepts (the length field's own limit is 4 GiB). */
 export const MAX_MAX_FRAME_SIZE = 16 * 1024 * 1024;
 
+/**
+ * Past this many chunks of an unfinished frame, they are copied into one:
+ * each chunk a socket read returns has its own backing store (~200 bytes
+ * for a 1-byte read), so a frame trickled a byte at a time would otherwise
+ * hold ~200 times its size.
+ */
+const MAX_BUFFERED_CHUNKS = 16;
+
 /** Options of {@link FrameDecoder}. */
 export interface FrameDecoderOptions {
   /** The largest payload accepted, in bytes. @default 65536 */
@@ -41,6 +49,11 @@ export class FrameDecoder {
     return this.#buffered;
   }
 
+  /** True while a frame has begun (part of its header or payload arrived) and is not whole yet. */
+  get inFrame(): boolean {
+    return this.#buffered > 0 || this.#need >= 0;
+  }
+
   /**
    * Feeds `chunk` and calls `onPayload` for each frame it completes, in
    * order. A payload is a view that stays valid. Throws
@@ -65,6 +78,7 @@ export class FrameDecoder {
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
     this.#drain(onPayload);
+    if (this.#chunks.length > MAX_BUFFERED_CHUNKS) this.#chunks = [Buffer.concat(this.#chunks, this.#buffered)];
   }
 
   #drain(onPayload: (payload: Buffer) => void): void {

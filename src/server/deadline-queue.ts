@@ -2,26 +2,39 @@
  * Expires items a fixed time after they were added, with one timer for all
  * of them: since every item gets the same timeout, insertion order is
  * deadline order, so only the oldest item's deadline needs a timer. This
- * keeps a per-request timer off the hot path.
+ * keeps a per-request timer off the hot path: adding and deleting are a
+ * Map operation each, and the timer is never cleared on the way (it fires
+ * at most once per timeout for nothing, and re-arms for the oldest item).
  */
 export class DeadlineQueue<T> {
   readonly #deadlines = new Map<T, number>();
   #timer: NodeJS.Timeout | undefined;
-  #armedFor = 0;
 
   constructor(
     readonly timeoutMs: number,
     private readonly onExpire: (item: T) => void,
   ) {}
 
+  /** Items waiting. */
+  get size(): number {
+    return this.#deadlines.size;
+  }
+
+  /** Starts `item`'s deadline, or restarts it if it had one. */
   add(item: T): void {
+    // Re-inserted at the end, where its new deadline belongs.
+    this.#deadlines.delete(item);
     this.#deadlines.set(item, performance.now() + this.timeoutMs);
     if (!this.#timer) this.#arm();
   }
 
+  /** True if `item` has a deadline running. */
+  has(item: T): boolean {
+    return this.#deadlines.has(item);
+  }
+
   delete(item: T): void {
     this.#deadlines.delete(item);
-    if (this.#deadlines.size === 0) this.clear();
   }
 
   /** Forgets every item and stops the timer. */
@@ -42,8 +55,7 @@ export class DeadlineQueue<T> {
       this.#timer = undefined;
       return;
     }
-    this.#armedFor = oldest.value;
-    this.#timer = setTimeout(() => this.#expire(), Math.max(0, this.#armedFor - performance.now()) + 1);
+    this.#timer = setTimeout(() => this.#expire(), Math.max(0, oldest.value - performance.now()) + 1);
     this.#timer.unref();
   }
 

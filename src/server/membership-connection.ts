@@ -7,7 +7,13 @@ import { FrameDecoder } from '../protocol/frame-decoder.js';
 import { InvalidMessageError, ProtocolError } from '../protocol/errors.js';
 import { WireErrorCode, decodeRequest, encodeResponse, type RequestMessage, type ResponseMessage } from '../protocol/messages.js';
 import { toWireError } from '../protocol/wire-errors.js';
+import { AnswerWriter } from './answer-writer.js';
+import type { ConnectionDeadlines, Expirable } from './connection-deadlines.js';
+import type { FairScheduler, FrameWorker } from './fair-scheduler.js';
 import type { ResolvedServerOptions } from './server-options.js';
+
+/** Put where a handled frame was, so that the backlog does not keep it alive. */
+const EMPTY = Buffer.alloc(0);
 
 /** What a connection needs of its server. */
 export interface ConnectionHost {
@@ -20,40 +26,60 @@ export interface ConnectionHost {
   members(): Promise<ClusterConfiguration>;
   /** True once the server is closing: new requests get `shutting_down`. */
   readonly closing: boolean;
+  /** Shares frame handling among the server's connections, a bounded amount per event-loop turn. */
+  readonly scheduler: FairScheduler;
+  /** The idle, frame and write deadlines of the server's connections. */
+  readonly deadlines: ConnectionDeadlines<MembershipConnection>;
 }
 
 /**
  * One accepted membership connection: reads frames, turns each request into
  * a {@link ChangeRequest}, and writes its response when it is done, in
  * whatever order they finish. Reading pauses while too many requests are in
- * flight or while the peer does not read its responses.
+ * flight, while frames wait for their turn (the server's
+ * {@link FairScheduler}), or while the peer does not read its responses;
+ * in that last case no waiting frame is handled either, and the connection
+ * is closed if the peer does not catch up in time (`writeTimeoutMs`,
+ * `maxPendingOutput`). What it holds is thus bounded: one socket read of
+ * frames, one partial frame, `maxInFlight` requests and their answers.
  */
-export class MembershipConnection {
+export class MembershipConnection implements FrameWorker, Expirable {
   readonly #socket: Socket;
   readonly #host: ConnectionHost;
   readonly #decoder: FrameDecoder;
   /** Requests in flight by rid; `null` for a `members` request, which the server answers itself. */
   readonly #inFlight = new Map<number, ChangeRequest | null>();
   /**
-   * Frames that arrived in the same chunk after the in-flight limit was
-   * reached: at most one socket read's worth, handled as answers free room.
+   * Frames read and not handled yet (in-flight limit reached, answers not
+   * read, or this turn's share used): at most one socket read's worth, as
+   * reading pauses while any wait. `#backlogHead` is the next to handle.
    */
-  readonly #backlog: Buffer[] = [];
-  #corked = false;
-  #writeBlocked = false;
+  #backlog: Buffer[] = [];
+  #backlogHead = 0;
+  /** Frames this connection may still handle where they arrive, in this read. */
+  #inlineQuota = 0;
+  /** Frames completed by this read: a partial frame after one is a new frame. */
+  #framesRead = 0;
+  readonly #writer: AnswerWriter;
   #paused = false;
 
   constructor(socket: Socket, host: ConnectionHost, rest: Buffer) {
     this.#socket = socket;
     this.#host = host;
     this.#decoder = new FrameDecoder({ maxFrameSize: host.options.maxFrameSize });
-    socket.setTimeout(host.options.idleTimeoutMs);
-    socket.on('timeout', () => {
-      if (this.#inFlight.size === 0) this.#drop('idle timeout');
-    });
-    socket.on('drain', () => {
-      this.#writeBlocked = false;
-      this.#updateReading();
+    host.deadlines.idle(this);
+    this.#writer = new AnswerWriter(socket, host.options.maxPendingOutput, {
+      // Nothing more is done for this peer until it reads (see #canWork),
+      // and it has writeTimeoutMs to do so.
+      blocked: () => {
+        host.deadlines.writeBlocked(this);
+        this.#updateReading();
+      },
+      drained: () => {
+        host.deadlines.writeDrained(this);
+        this.#resumeWork();
+      },
+      overflowed: (pending) => this.#drop(`${pending} bytes of answers unread, more than maxPendingOutput (slow consumer)`, undefined, 'warn'),
     });
     socket.on('close', () => this.#abandon());
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
@@ -80,20 +106,78 @@ export class MembershipConnection {
     this.#socket.end();
   }
 
-  #receive(chunk: Buffer): void {
-    try {
-      this.#decoder.push(chunk, (payload) => this.#onPayload(payload));
-    } catch (err) {
-      this.#drop((err as Error).message, err);
-    }
+  /** @internal A deadline of {@link ConnectionDeadlines} passed. */
+  expire(reason: string, level: 'debug' | 'warn'): void {
+    this.#drop(reason, undefined, level);
   }
 
-  #onPayload(payload: Buffer): void {
-    if (this.#backlog.length > 0 || this.#inFlight.size >= this.#host.options.maxInFlight) {
-      this.#backlog.push(payload);
+  /**
+   * @internal The scheduler's turn: handles at most `quota` waiting frames
+   * while there is room, and queues again if some are left.
+   */
+  work(quota: number): number {
+    let handled = 0;
+    while (handled < quota && this.#backlogHead < this.#backlog.length && this.#canWork()) {
+      const payload = this.#backlog[this.#backlogHead]!;
+      this.#backlog[this.#backlogHead++] = EMPTY;
+      handled += 1;
+      try {
+        this.#handle(payload);
+      } catch (err) {
+        this.#drop((err as Error).message, err);
+        return handled;
+      }
+    }
+    if (this.#backlogHead === this.#backlog.length) {
+      this.#backlog = [];
+      this.#backlogHead = 0;
+    }
+    this.#resumeWork();
+    return handled;
+  }
+
+  #receive(chunk: Buffer): void {
+    this.#inlineQuota = this.#host.scheduler.quantum;
+    this.#framesRead = 0;
+    try {
+      this.#decoder.push(chunk, this.#onPayload);
+    } catch (err) {
+      this.#drop((err as Error).message, err);
       return;
     }
-    this.#handle(payload);
+    this.#timeFrame();
+    this.#resumeWork();
+  }
+
+  /** Made once: a closure per read would be garbage per read. */
+  readonly #onPayload = (payload: Buffer): void => {
+    this.#framesRead += 1;
+    // Handled where it arrived only if nothing waits before it and this
+    // connection and the server have budget left in this turn.
+    if (this.#backlogHead === this.#backlog.length && this.#inlineQuota > 0 && this.#canWork() && this.#host.scheduler.takeInline()) {
+      this.#inlineQuota -= 1;
+      this.#handle(payload);
+      return;
+    }
+    this.#backlog.push(payload);
+  };
+
+  /** The frame deadline runs while a frame is begun, not whole, and this server is reading. */
+  #timeFrame(): void {
+    const deadlines = this.#host.deadlines;
+    if (!this.#decoder.inFrame || this.#paused) deadlines.frameEnded(this);
+    else if (this.#framesRead > 0 || !deadlines.inFrame(this)) deadlines.frameStarted(this);
+  }
+
+  /** Room for more work: anything waiting goes to the scheduler, and reading resumes once nothing waits. */
+  #resumeWork(): void {
+    if (this.#backlogHead < this.#backlog.length && this.#canWork()) this.#host.scheduler.schedule(this);
+    this.#updateReading();
+  }
+
+  /** Whether a frame may be handled now: room in flight, answers being read, connection open. */
+  #canWork(): boolean {
+    return !this.#writer.blocked && this.#inFlight.size < this.#host.options.maxInFlight && !this.#socket.destroyed;
   }
 
   #handle(payload: Buffer): void {
@@ -121,9 +205,9 @@ export class MembershipConnection {
     const request =
       message.type === 'join' ? newJoinRequest(message.id, message.address, { role: message.role }) : newLeaveRequest(message.id);
     this.#inFlight.set(rid, request);
+    this.#host.deadlines.busy(this);
     ChangeRequest.onDone(request, () => this.#answer(rid, request));
     this.#host.submit(request);
-    this.#updateReading();
   }
 
   #answer(rid: number, request: ChangeRequest): void {
@@ -131,7 +215,6 @@ export class MembershipConnection {
     this.#inFlight.delete(rid);
     this.#host.settle(request);
     if (this.#socket.destroyed) return;
-    this.#drainBacklog();
     const err = ChangeRequest.outcome(request);
     const index = request.index;
     const wireError = err ? toWireError(err) : undefined;
@@ -147,13 +230,13 @@ export class MembershipConnection {
             : { rid, ok: true, index }),
       ),
     );
-    this.#updateReading();
+    this.#resumeWork();
   }
 
   /** A `members` request: answered by the server rather than raft's queue, but in flight like a change. */
   #query(rid: number): void {
     this.#inFlight.set(rid, null);
-    this.#updateReading();
+    this.#host.deadlines.busy(this);
     void this.#host
       .members()
       .then(
@@ -164,55 +247,29 @@ export class MembershipConnection {
         if (this.#inFlight.get(rid) !== null) return;
         this.#inFlight.delete(rid);
         if (this.#socket.destroyed) return;
-        this.#drainBacklog();
         this.#write(encodeResponse(serverAnswered(this.#socket, response)));
-        this.#updateReading();
+        this.#resumeWork();
       });
   }
 
-  #drainBacklog(): void {
-    while (this.#backlog.length > 0 && this.#inFlight.size < this.#host.options.maxInFlight) {
-      try {
-        this.#handle(this.#backlog.shift()!);
-      } catch (err) {
-        this.#drop((err as Error).message, err);
-        return;
-      }
-    }
-  }
-
+  /** Writes an answer: progress, as far as the idle deadline is concerned. */
   #write(frame: Buffer): void {
-    const socket = this.#socket;
-    if (socket.destroyed || socket.writableEnded) return;
-    // Responses finishing in the same tick leave in one write.
-    if (!this.#corked) {
-      this.#corked = true;
-      socket.cork();
-      process.nextTick(this.#uncork);
-    }
-    if (!socket.write(frame)) {
-      this.#writeBlocked = true;
-      this.#updateReading();
-    }
+    if (this.#inFlight.size === 0) this.#host.deadlines.idle(this);
+    this.#writer.write(frame);
   }
-
-  /** Made once: a closure per tick would be garbage per tick. */
-  readonly #uncork = (): void => {
-    this.#corked = false;
-    this.#socket.uncork();
-  };
 
   #updateReading(): void {
-    const shouldPause = this.#writeBlocked || this.#backlog.length > 0 || this.#inFlight.size >= this.#host.options.maxInFlight;
+    const shouldPause = this.#writer.blocked || this.#backlogHead < this.#backlog.length || this.#inFlight.size >= this.#host.options.maxInFlight;
     if (shouldPause === this.#paused) return;
     this.#paused = shouldPause;
     if (shouldPause) this.#socket.pause();
     else this.#socket.resume();
+    this.#timeFrame();
   }
 
-  #drop(reason: string, err?: unknown): void {
-    const level = err instanceof ProtocolError ? 'warn' : 'debug';
-    if (level === 'warn') serverDroppedForProtocolError(this.#socket, reason, err);
+  #drop(reason: string, err?: unknown, level: 'debug' | 'warn' = err instanceof ProtocolError ? 'warn' : 'debug'): void {
+    if (this.#socket.destroyed) return;
+    if (err instanceof ProtocolError) serverDroppedForProtocolError(this.#socket, reason, err);
     this.#host.options.logger[level]?.('closing membership connection', {
       reason,
       remote: `${this.#socket.remoteAddress}:${this.#socket.remotePort}`,
@@ -222,6 +279,10 @@ export class MembershipConnection {
 
   /** The peer is gone: requests still pending are abandoned, so raft skips those not begun. */
   #abandon(): void {
+    this.#host.scheduler.cancel(this);
+    this.#host.deadlines.forget(this);
+    this.#backlog = [];
+    this.#backlogHead = 0;
     for (const request of this.#inFlight.values()) {
       if (request === null) continue;
       this.#host.settle(request);

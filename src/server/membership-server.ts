@@ -1,16 +1,20 @@
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { formatAddress } from '../membership/address.js';
 import type { ChangeRequest } from '../membership/change-request.js';
 import { MembershipError, MembershipTimeoutError, ShuttingDownError, UnsupportedRequestError } from '../membership/errors.js';
 import { readConfiguration, type ClusterConfiguration, type ConfigurationSource } from '../membership/read-configuration.js';
-import { serverAccepted, serverOpened, serverRefusedConnection } from '../diagnostics.js';
+import { serverOpened } from '../diagnostics.js';
 import type { ServerAddress } from '../membership/types.js';
 import { Channel, ReplyStatus } from '../protocol/preamble.js';
-import { ServerHandshake, refusal, type ServerStep } from '../protocol/server-handshake.js';
+import { refusal } from '../protocol/server-handshake.js';
+import { Admission, type AcceptedStep } from './admission.js';
 import { AsyncQueue } from './async-queue.js';
+import { ConnectionDeadlines } from './connection-deadlines.js';
+import type { ConnectionCounts, Inbound } from './connection-limits.js';
 import { DeadlineQueue } from './deadline-queue.js';
+import { FairScheduler } from './fair-scheduler.js';
 import { MembershipConnection, type ConnectionHost } from './membership-connection.js';
 import { resolveServerOptions, type MembershipServerOptions, type ResolvedServerOptions } from './server-options.js';
 
@@ -31,11 +35,16 @@ const CLOSE_GRACE_MS = 1_000;
 export class MembershipServer implements ConnectionHost {
   /** The options in force, defaults filled in. */
   readonly options: ResolvedServerOptions;
+  /** @internal */
+  readonly scheduler = new FairScheduler();
+  /** @internal */
+  readonly deadlines: ConnectionDeadlines<MembershipConnection>;
   readonly #requests = new AsyncQueue<ChangeRequest>();
   readonly #streams = new AsyncQueue<Socket>();
   readonly #deadlines: DeadlineQueue<ChangeRequest>;
-  /** Sockets this server owns: in their preamble, or membership connections. */
-  readonly #sockets = new Set<Socket>();
+  readonly #admission: Admission;
+  /** Raw sockets this server owns: in their TLS handshake or preamble, or membership connections. */
+  readonly #sockets: Set<Socket>;
   readonly #connections = new Set<MembershipConnection>();
   #server: Server | undefined;
   #address: ServerAddress | undefined;
@@ -45,6 +54,9 @@ export class MembershipServer implements ConnectionHost {
 
   constructor(options: MembershipServerOptions = {}) {
     this.options = resolveServerOptions(options);
+    this.deadlines = new ConnectionDeadlines(this.options);
+    this.#admission = new Admission(this);
+    this.#sockets = this.#admission.sockets;
     this.#deadlines = new DeadlineQueue(this.options.requestTimeoutMs, (request) => {
       if (!request.isDone) {
         request.done(new MembershipTimeoutError(`request not done within ${this.options.requestTimeoutMs} ms`));
@@ -66,9 +78,18 @@ export class MembershipServer implements ConnectionHost {
     return this.#closing;
   }
 
-  /** Connections currently served (in their preamble or membership). */
+  /** Connections currently served (in their TLS handshake, preamble, or membership). */
   get connectionCount(): number {
     return this.#sockets.size;
+  }
+
+  /**
+   * Every inbound connection open now, by stage, as the limits count them:
+   * raft streams too, until they close, and refused connections still
+   * delivering their refusal.
+   */
+  get connectionCounts(): ConnectionCounts {
+    return this.#admission.counts();
   }
 
   /**
@@ -80,8 +101,11 @@ export class MembershipServer implements ConnectionHost {
     if (this.#server) return Promise.reject(new Error('server is already listening'));
     if (this.#closing) return Promise.reject(new ShuttingDownError('server is closed'));
     const server = this.options.tls
-      ? createTlsServer(this.options.tls, (socket) => this.#onConnection(socket))
-      : createNetServer({ noDelay: true }, (socket) => this.#onConnection(socket));
+      ? createTlsServer(this.options.tls, (socket: TLSSocket) => this.#admission.secured(socket))
+      : createNetServer({ noDelay: true }, (socket) => this.#admission.accepted(socket, false));
+    // Counted from the TCP accept, before the TLS handshake: a flood of
+    // handshakes is bounded like any other connection.
+    if (this.options.tls) server.on('connection', (socket: Socket) => this.#admission.accepted(socket, true));
     this.#server = server;
     server.on('tlsClientError', (err: Error) => this.options.logger.debug?.('TLS handshake failed', { error: err.message }));
     return new Promise((resolve, reject) => {
@@ -191,62 +215,19 @@ export class MembershipServer implements ConnectionHost {
     for (const connection of this.#connections) connection.end();
     await Promise.race([allClosed(this.#sockets), new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]);
     for (const socket of this.#sockets) socket.destroy();
+    this.#admission.close();
     // Resolve only once they are gone, so connectionCount is 0 when close() is done.
     await allClosed(this.#sockets);
+    this.deadlines.clear();
   }
 
-  #onConnection(socket: Socket): void {
-    socket.on('error', (err) => this.options.logger.debug?.('connection error', { error: err.message }));
-    socket.setNoDelay(true);
-    serverAccepted(socket);
-    if (this.#closing) return this.#finish(socket, refusal(ReplyStatus.ShuttingDown, 'server is shutting down'));
-    if (this.#sockets.size >= this.options.maxConnections) {
-      this.options.logger.warn?.('connection refused: too many connections', { limit: this.options.maxConnections });
-      return this.#finish(socket, refusal(ReplyStatus.Busy, 'too many connections'));
-    }
-    this.#sockets.add(socket);
-    socket.once('close', () => this.#sockets.delete(socket));
-    const handshake = new ServerHandshake({
-      clusterName: this.options.clusterName,
-      ...(this.options.secret ? { secret: this.options.secret } : {}),
-    });
-    // A deadline, not an idle timeout: a peer trickling a byte at a time
-    // must not hold a connection slot past it.
-    const deadline = setTimeout(() => {
-      this.options.logger.debug?.('connection dropped: no preamble in time', { timeoutMs: this.options.preambleTimeoutMs });
-      socket.destroy();
-    }, this.options.preambleTimeoutMs);
-    socket.once('close', () => clearTimeout(deadline));
-    const onReadable = (): void => {
-      let chunk: Buffer | null;
-      while ((chunk = socket.read() as Buffer | null) !== null) {
-        const step = handshake.push(chunk);
-        if (step.kind === 'need-more') {
-          if (step.send) socket.write(step.send);
-          continue;
-        }
-        socket.off('readable', onReadable);
-        clearTimeout(deadline);
-        this.#finish(socket, step);
-        return;
-      }
-    };
-    socket.on('readable', onReadable);
-  }
-
-  #finish(socket: Socket, step: Exclude<ServerStep, { kind: 'need-more' }>): void {
-    if (step.kind === 'refused') {
-      this.options.logger.debug?.('preamble refused', { reason: step.reason });
-      serverRefusedConnection(socket, step.send, step.reason);
-      socket.end(step.send);
-      // A peer that never reads its refusal must not hold the socket open.
-      const linger = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
-      socket.once('close', () => clearTimeout(linger));
-      return;
-    }
+  /** @internal The preamble of `socket` accepted it: serve its channel, within the limits. */
+  opened(socket: Socket, inbound: Inbound, step: AcceptedStep): void {
     // close() may have begun while the preamble ran: either channel is refused then.
-    if (this.#closing) return this.#finish(socket, refusal(ReplyStatus.ShuttingDown, 'server is shutting down'));
-    if (step.channel === Channel.Raft) return this.#acceptStream(socket, step.send, step.rest);
+    if (this.#closing) return this.#admission.refuse(socket, inbound, refusal(ReplyStatus.ShuttingDown, 'server is shutting down'));
+    if (step.channel === Channel.Raft) return this.#acceptStream(socket, inbound, step);
+    const full = this.#admission.limits.toMembership(inbound);
+    if (full) return this.#admission.refuseBusy(socket, inbound, full);
     socket.write(step.send);
     serverOpened(socket, Channel.Membership);
     const connection = new MembershipConnection(socket, this, step.rest);
@@ -254,15 +235,15 @@ export class MembershipServer implements ConnectionHost {
     socket.once('close', () => this.#connections.delete(connection));
   }
 
-  #acceptStream(socket: Socket, reply: Buffer, rest: Buffer): void {
-    if (this.#streams.size >= this.options.maxPendingStreams) {
-      return this.#finish(socket, refusal(ReplyStatus.Busy, 'too many raft streams waiting'));
-    }
-    socket.write(reply);
+  #acceptStream(socket: Socket, inbound: Inbound, step: AcceptedStep): void {
+    if (this.#streams.size >= this.options.maxPendingStreams) return this.#admission.refuseBusy(socket, inbound, 'too many raft streams waiting');
+    socket.write(step.send);
     serverOpened(socket, Channel.Raft);
-    if (rest.length > 0) socket.unshift(rest);
-    // From here on the stream is raft's: this server no longer owns it.
-    this.#sockets.delete(socket);
+    if (step.rest.length > 0) socket.unshift(step.rest);
+    // From here on the stream is raft's: this server no longer owns it, but
+    // counts it against its limits until it closes.
+    this.#admission.limits.toRaft(inbound);
+    this.#admission.handOff(inbound);
     this.#streams.push(socket);
   }
 }

@@ -1,6 +1,6 @@
 import type { TlsOptions } from 'node:tls';
-import { DAY_MS, clusterNameOption, integerOption, secretOption } from '../membership/option-checks.js';
-import { silentLogger, type Logger } from '../membership/logger.js';
+import { DAY_MS, checkOptionKeys, clusterNameOption, integerOption, optionsObject, secretOption, tlsOption } from '../membership/option-checks.js';
+import { loggerOption, type LogWriter, type Logger } from '../membership/logger.js';
 import { DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE } from '../protocol/frame-decoder.js';
 
 /** Options of {@link MembershipServer}. */
@@ -13,19 +13,69 @@ export interface MembershipServerOptions {
   readonly tls?: TlsOptions;
   /** The largest frame payload accepted, in bytes. @default 65536 */
   readonly maxFrameSize?: number;
-  /** Connections served at once; more are refused with `busy`. @default 1024 */
+  /**
+   * Inbound connections open at once, whatever their stage: in their
+   * preamble, membership connections, and raft streams until they close
+   * (handed to raft or not); more are refused with `busy`. @default 1024
+   */
   readonly maxConnections?: number;
+  /**
+   * Inbound connections open at once from one peer (one IP address; an IPv6
+   * peer by its /64), counted like `maxConnections`; more from it are
+   * refused with `busy`. @default 64
+   */
+  readonly maxConnectionsPerPeer?: number;
+  /**
+   * Of `maxConnections`, how many only raft streams may use: membership
+   * connections are refused with `busy` once `maxConnections -
+   * raftReservedConnections` are open, so that a flood of them cannot keep
+   * the cluster's own raft traffic out. From 0 to `maxConnections - 1`.
+   * @default the smaller of 64 and `maxConnections / 8`, rounded down
+   */
+  readonly raftReservedConnections?: number;
+  /**
+   * Refused connections kept open at once for their peer to read the
+   * refusal (for up to 1 s each); past it, a refused connection is closed at
+   * once, its reply perhaps lost, so that a flood of refused reconnects
+   * cannot pile up file descriptors. @default 64
+   */
+  readonly maxLingeringRefusals?: number;
   /** Requests in flight per connection before the server stops reading it. @default 64 */
   readonly maxInFlight?: number;
-  /** How long a new connection has to complete its preamble. @default 5000 */
+  /**
+   * How long a new connection has, from its TCP accept, to complete its
+   * preamble (and its TLS handshake first, with `tls`). @default 5000
+   */
   readonly preambleTimeoutMs?: number;
-  /** A membership connection with nothing in flight is closed after this long idle. @default 60000 */
+  /**
+   * A membership connection with nothing in flight is closed after this
+   * long without progress: no whole request received and no answer written
+   * (bytes of an unfinished frame do not count). @default 60000
+   */
   readonly idleTimeoutMs?: number;
+  /**
+   * A frame whose first byte has arrived must be whole within this long,
+   * while the server reads the connection; otherwise the connection is
+   * closed. @default 10000
+   */
+  readonly frameTimeoutMs?: number;
+  /**
+   * Once a membership connection's answers back up (the peer does not read
+   * them), the server stops reading its requests; if the peer does not take
+   * the answers within this long, the connection is closed. @default 10000
+   */
+  readonly writeTimeoutMs?: number;
+  /**
+   * Bytes of answers a membership connection may have waiting in the
+   * server, past what the kernel took; more, and the connection is closed at
+   * once as a slow consumer. @default 262144
+   */
+  readonly maxPendingOutput?: number;
   /** A request not done within this long is answered `timeout`. @default 10000 */
   readonly requestTimeoutMs?: number;
   /** Accepted raft streams waiting for `accept()`; more are refused with `busy`. @default 64 */
   readonly maxPendingStreams?: number;
-  /** Where connection events are reported. @default silent */
+  /** Where connection events are reported, pino's shape (`logger.warn(fields, message)`); `NODE_DEBUG=raft-membership` prints them too. @default silent */
   readonly logger?: Logger;
 }
 
@@ -41,33 +91,60 @@ export interface ResolvedServerOptions {
   readonly maxFrameSize: number;
   /** {@link MembershipServerOptions.maxConnections}, with its default applied. */
   readonly maxConnections: number;
+  /** {@link MembershipServerOptions.maxConnectionsPerPeer}, with its default applied. */
+  readonly maxConnectionsPerPeer: number;
+  /** {@link MembershipServerOptions.raftReservedConnections}, with its default applied. */
+  readonly raftReservedConnections: number;
+  /** {@link MembershipServerOptions.maxLingeringRefusals}, with its default applied. */
+  readonly maxLingeringRefusals: number;
   /** {@link MembershipServerOptions.maxInFlight}, with its default applied. */
   readonly maxInFlight: number;
   /** {@link MembershipServerOptions.preambleTimeoutMs}, with its default applied. */
   readonly preambleTimeoutMs: number;
   /** {@link MembershipServerOptions.idleTimeoutMs}, with its default applied. */
   readonly idleTimeoutMs: number;
+  /** {@link MembershipServerOptions.frameTimeoutMs}, with its default applied. */
+  readonly frameTimeoutMs: number;
+  /** {@link MembershipServerOptions.writeTimeoutMs}, with its default applied. */
+  readonly writeTimeoutMs: number;
+  /** {@link MembershipServerOptions.maxPendingOutput}, with its default applied. */
+  readonly maxPendingOutput: number;
   /** {@link MembershipServerOptions.requestTimeoutMs}, with its default applied. */
   readonly requestTimeoutMs: number;
   /** {@link MembershipServerOptions.maxPendingStreams}, with its default applied. */
   readonly maxPendingStreams: number;
-  /** {@link MembershipServerOptions.logger}, with its default applied. */
-  readonly logger: Logger;
+  /** {@link MembershipServerOptions.logger}, as the library writes to it (and to `NODE_DEBUG`). */
+  readonly logger: LogWriter;
 }
 
 /** @internal */
-export function resolveServerOptions(options: MembershipServerOptions): ResolvedServerOptions {
+export function resolveServerOptions(given: MembershipServerOptions): ResolvedServerOptions {
+  const options: MembershipServerOptions = optionsObject('MembershipServer options', given);
+  checkOptionKeys('MembershipServer options', options, resolveServerOptions);
+  const maxConnections = integerOption('maxConnections', options.maxConnections, 1024, 1, 1_000_000);
   return {
     clusterName: clusterNameOption(options.clusterName),
     secret: secretOption(options.secret),
-    tls: options.tls,
+    tls: tlsOption(options.tls),
     maxFrameSize: integerOption('maxFrameSize', options.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, 64, MAX_MAX_FRAME_SIZE),
-    maxConnections: integerOption('maxConnections', options.maxConnections, 1024, 1, 1_000_000),
+    maxConnections,
+    maxConnectionsPerPeer: integerOption('maxConnectionsPerPeer', options.maxConnectionsPerPeer, 64, 1, 1_000_000),
+    raftReservedConnections: integerOption(
+      'raftReservedConnections',
+      options.raftReservedConnections,
+      Math.min(64, Math.floor(maxConnections / 8)),
+      0,
+      maxConnections - 1,
+    ),
+    maxLingeringRefusals: integerOption('maxLingeringRefusals', options.maxLingeringRefusals, 64, 0, 1_000_000),
     maxInFlight: integerOption('maxInFlight', options.maxInFlight, 64, 1, 65_536),
     preambleTimeoutMs: integerOption('preambleTimeoutMs', options.preambleTimeoutMs, 5_000, 1, DAY_MS),
     idleTimeoutMs: integerOption('idleTimeoutMs', options.idleTimeoutMs, 60_000, 1, DAY_MS),
+    frameTimeoutMs: integerOption('frameTimeoutMs', options.frameTimeoutMs, 10_000, 1, DAY_MS),
+    writeTimeoutMs: integerOption('writeTimeoutMs', options.writeTimeoutMs, 10_000, 1, DAY_MS),
+    maxPendingOutput: integerOption('maxPendingOutput', options.maxPendingOutput, 256 * 1024, 1024, 1024 * 1024 * 1024),
     requestTimeoutMs: integerOption('requestTimeoutMs', options.requestTimeoutMs, 10_000, 1, DAY_MS),
     maxPendingStreams: integerOption('maxPendingStreams', options.maxPendingStreams, 64, 1, 65_536),
-    logger: options.logger ?? silentLogger,
+    logger: loggerOption(options.logger),
   };
 }

@@ -141,26 +141,34 @@ describe('raft-membership (the command)', () => {
     expect(refused.code).toBe(1);
   });
 
-  it('prints the members as the leader knows them, through a follower', async () => {
+  it('prints the members as the leader knows them, through a follower, and marks the leader', async () => {
     const leaderRaft = new FakeRaft();
-    leaderRaft.servers.set('n1', { id: 'n1', address: '127.0.0.1:7001', role: 'voter' });
-    leaderRaft.servers.set('node-22', { id: 'node-22', address: '127.0.0.1:7022', role: 'nonvoter' });
     const leader = await cluster(leaderRaft);
+    leaderRaft.servers.set('n1', { id: 'n1', address: leader.address, role: 'voter' });
+    leaderRaft.servers.set('node-22', { id: 'node-22', address: '127.0.0.1:7022', role: 'nonvoter' });
     const followerRaft = new FakeRaft();
     Object.assign(followerRaft, { currentState: 'follower', leaderAddress: leader.address });
     const follower = await cluster(followerRaft);
 
     const table = await run('members', '--target', follower.address);
     expect(table).toMatchObject({ code: 0, stderr: '' });
+    const width = Math.max(leader.address.length, '127.0.0.1:7022'.length);
     expect(table.stdout).toBe(
-      ['ID       ADDRESS         ROLE', 'n1       127.0.0.1:7001  voter', 'node-22  127.0.0.1:7022  nonvoter', '2 servers, 1 voters', ''].join('\n'),
+      [
+        `ID       ${'ADDRESS'.padEnd(width)}  ROLE      LEADER`,
+        `n1       ${leader.address.padEnd(width)}  voter     yes`,
+        `node-22  ${'127.0.0.1:7022'.padEnd(width)}  nonvoter`,
+        '2 servers, 1 voters, leader n1',
+        '',
+      ].join('\n'),
     );
     const json = await run('members', '--target', follower.address, '--json');
     expect(JSON.parse(json.stdout)).toEqual({
       ok: true,
       command: 'members',
+      leader: { id: 'n1', address: leader.address },
       members: [
-        { id: 'n1', address: '127.0.0.1:7001', role: 'voter' },
+        { id: 'n1', address: leader.address, role: 'voter' },
         { id: 'node-22', address: '127.0.0.1:7022', role: 'nonvoter' },
       ],
     });

@@ -10,7 +10,9 @@ describe('raft-membership --timeout', () => {
   it.each([
     [['--timeout', '1000'], /bad usage: --timeout "1000" has no unit: write 1000ms or 1000s/],
     [['--timeout', '2.5'], /--timeout "2.5" has no unit: write 2.5ms or 2.5s/],
-    [['--timeout', '10 s'], /--timeout must be a duration from 1ms to 24h/],
+    [['--timeout', '10 s'], /--timeout must be a duration from 100ms to 24h/],
+    // Below the library's least timeout: said in the command's words, not the library's.
+    [['--timeout', '50ms'], /bad usage: --timeout must be a duration from 100ms to 24h such as 500ms, 10s or 2m, got "50ms"$/m],
   ])('refuses %j: a bare number could be seconds or milliseconds', async (timeout, message) => {
     const result = await run(['members', '--target', '127.0.0.1:1', ...timeout]);
     expect(result.code).toBe(64);

@@ -11,7 +11,8 @@ import { useCleanup } from '../support/cleanup.js';
 import { FakeRaft } from '../support/fake-raft.js';
 import { serve } from '../support/membership-fixture.js';
 import { RawPeer } from '../support/raw-peer.js';
-import { encodeHello, encodeRequest, decodeResponse } from '../../src/protocol/index.js';
+import { InvalidMessageError, decodeResponse, encodeHello, encodeRequest, type RequestMessage } from '../../src/protocol/index.js';
+import { ScriptedServer } from './support/scripted-server.js';
 
 const use = useCleanup();
 
@@ -37,6 +38,7 @@ describe('members', () => {
         { id: 'n1', address: '127.0.0.1:7001', role: 'voter' },
         { id: 'n2', address: '127.0.0.1:7002', role: 'nonvoter' },
       ],
+      leader: cluster.address,
     });
   });
 
@@ -46,7 +48,7 @@ describe('members', () => {
       configuration: async (): Promise<RaftConfiguration> => ({ index: 17, servers: [{ id: 'n1', address: 'a:1', role: 'voter' }] }),
     });
     const cluster = await servedWith(withIndex);
-    expect(await reader().members(cluster.address, 2_000)).toEqual({ index: 17, members: [{ id: 'n1', address: 'a:1', role: 'voter' }] });
+    expect(await reader().members(cluster.address, 2_000)).toEqual({ index: 17, members: [{ id: 'n1', address: 'a:1', role: 'voter' }], leader: cluster.address });
   });
 
   it('follows a follower to the leader', async () => {
@@ -57,7 +59,10 @@ describe('members', () => {
     followerRaft.currentState = 'follower';
     followerRaft.leaderAddress = leader.address;
     const follower = await servedWith(followerRaft);
-    expect((await reader().members(follower.address, 2_000)).members.map((m: ConfigurationServer) => m.id)).toEqual(['n1']);
+    const answer = await reader().members(follower.address, 2_000);
+    expect(answer.members.map((m: ConfigurationServer) => m.id)).toEqual(['n1']);
+    // The leader answered, and the answer says so: the CLI marks it.
+    expect(answer.leader).toBe(leader.address);
   });
 
   it('is unsupported by a server that serves no configuration, or whose raft has none', async () => {
@@ -99,5 +104,52 @@ describe('members', () => {
     const cluster = use(await serve(), (c) => c.close());
     await expect(reader().join('n9', cluster.address, 1_000)).rejects.toBeInstanceOf(InvalidOptionError);
     await expect(reader().leave('n9', cluster.address, 1_000)).resolves.toBe(1);
+  });
+});
+
+describe('members in pages', () => {
+  const server = (n: number) => ({ id: `n${n}`, address: `10.0.0.${n}:7000`, role: 'voter' as const });
+  const all = Array.from({ length: 7 }, (_, i) => server(i + 1));
+
+  /** Pages of three servers, as a leader cuts a configuration too large for one answer. */
+  function pages(index: () => number | undefined) {
+    return (request: RequestMessage) => {
+      if (request.type !== 'members') throw new Error('members only');
+      const offset = request.offset ?? 0;
+      const members = all.slice(offset, offset + 3);
+      const next = offset + 3 < all.length ? offset + 3 : undefined;
+      const at = index();
+      return { ok: true as const, members, ...(next === undefined ? {} : { next }), ...(at === undefined ? {} : { index: at }) };
+    };
+  }
+
+  it('follows every next and returns the whole configuration', async () => {
+    const leader = use(await ScriptedServer.start(pages(() => 42)), (s) => s.close());
+    expect(await reader().members(leader.address, 2_000)).toEqual({ index: 42, members: all, leader: leader.address });
+    expect(leader.requests.map((r) => (r.type === 'members' ? (r.offset ?? 0) : -1))).toEqual([0, 3, 6]);
+  });
+
+  it('starts again from the first page when the index changes in between', async () => {
+    let calls = 0;
+    // The configuration moves from index 5 to 6 after the first page was read.
+    const leader = use(await ScriptedServer.start(pages(() => (++calls <= 1 ? 5 : 6))), (s) => s.close());
+    expect(await reader().members(leader.address, 2_000)).toEqual({ index: 6, members: all, leader: leader.address });
+    expect(leader.requests.map((r) => (r.type === 'members' ? (r.offset ?? 0) : -1))).toEqual([0, 3, 0, 3, 6]);
+  });
+
+  it('gives up on a configuration that changes between every pair of pages, after a bounded number of tries', async () => {
+    let index = 0;
+    const leader = use(await ScriptedServer.start(pages(() => ++index)), (s) => s.close());
+    const error = await reader().members(leader.address, 5_000).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MembershipTimeoutError);
+    expect((error as Error).message).toMatch(/changed 9 times while its pages were read/);
+    expect(leader.requests).toHaveLength(18);
+  });
+
+  it('refuses a page whose next does not follow from it, rather than loop', async () => {
+    const leader = use(await ScriptedServer.start(() => ({ ok: true, members: [server(1)], next: 0 })), (s) => s.close());
+    const error = await reader().members(leader.address, 2_000).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidMessageError);
+    expect(leader.requests).toHaveLength(1);
   });
 });

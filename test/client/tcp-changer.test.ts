@@ -1,6 +1,6 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import {
+  AbortError,
   ChangeRejectedError,
   DifferentLeaderError,
   HandshakeRefusedError,
@@ -17,6 +17,7 @@ import {
 import { useCleanup } from '../support/cleanup.js';
 import { FakeRaft } from '../support/fake-raft.js';
 import { serve } from '../support/membership-fixture.js';
+import { deadAddress, silentServer as silentServerWithCount } from '../support/dead-ends.js';
 
 const use = useCleanup();
 const SELF = '127.0.0.1:7999';
@@ -25,31 +26,8 @@ function changer(options: Partial<ConstructorParameters<typeof TcpChanger>[0]> =
   return use(new TcpChanger({ address: SELF, minBackoffMs: 5, maxBackoffMs: 40, ...options }), (c) => c.close());
 }
 
-/** A TCP server that accepts and then never says a word. */
 async function silentServer(): Promise<string> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  use(server, (s) => {
-    for (const socket of sockets) socket.destroy();
-    return new Promise((resolve) => s.close(resolve));
-  });
-  const bound = server.address();
-  if (bound === null || typeof bound === 'string') throw new Error('not bound');
-  return `127.0.0.1:${bound.port}`;
-}
-
-/** A port with nothing listening on it. */
-async function deadAddress(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const bound = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (bound === null || typeof bound === 'string') throw new Error('not bound');
-  return `127.0.0.1:${bound.port}`;
+  return (await silentServerWithCount(use)).address;
 }
 
 describe('TcpChanger', () => {
@@ -189,13 +167,20 @@ describe('TcpChanger', () => {
     expect(err).toBeInstanceOf(MembershipTimeoutError);
   });
 
-  it('rejects with the abort reason when the caller aborts', async () => {
+  it('rejects with an AbortError whose cause is the abort reason when the caller aborts', async () => {
     const server = use(new MembershipServer(), (s) => s.close());
     const address = await server.listen();
     const controller = new AbortController();
+    const reason = new Error('operator gave up');
     const leaving = changer().leave('n1', address, { timeoutMs: 5_000, signal: controller.signal });
-    setTimeout(() => controller.abort(new Error('operator gave up')), 30);
-    await expect(leaving).rejects.toThrow('operator gave up');
+    setTimeout(() => controller.abort(reason), 30);
+    const err = await leaving.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AbortError);
+    expect(err).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', message: 'leave of n1 was aborted' });
+    expect((err as Error).cause).toBe(reason);
+    // Aborted before the call: the same, at once; and for dial too.
+    const dialing = changer().dial(address, { timeoutMs: 5_000, signal: AbortSignal.abort('no') });
+    await expect(dialing).rejects.toMatchObject({ code: 'ABORT_ERR', cause: 'no' });
   });
 
   it('fails pending calls with ShuttingDownError on close()', async () => {
@@ -223,8 +208,8 @@ describe('TcpChanger', () => {
     expect(() => new TcpChanger({ address: SELF, connectionsPerTarget: 0 })).toThrow(/connectionsPerTarget/);
     expect(() => new TcpChanger({ address: SELF, minBackoffMs: 100, maxBackoffMs: 10 })).toThrow(/maxBackoffMs/);
     const client = changer();
-    await expect(client.join('n1', [], 100)).rejects.toThrow(/at least one/);
+    await expect(client.join('n1', [], 100)).rejects.toThrow(/non-empty array/);
     await expect(client.join('n1', 'bad', 100)).rejects.toBeInstanceOf(InvalidAddressError);
-    await expect(client.join('n1', SELF, 0)).rejects.toThrow(/timeoutMs/);
+    await expect(client.join('n1', SELF, 0)).rejects.toThrow(/timeout must be a number of milliseconds from 100/);
   });
 });

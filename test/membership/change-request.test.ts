@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ChangeRequestKind,
+  InvalidOptionError,
   MembershipTimeoutError,
   RequestAlreadyDoneError,
   kindName,
@@ -14,7 +15,7 @@ describe('ChangeRequestKind', () => {
     expect(ChangeRequestKind.Leave).toBe(1);
     expect(kindName(ChangeRequestKind.Join)).toBe('join');
     expect(kindName(ChangeRequestKind.Leave)).toBe('leave');
-    expect(() => kindName(7 as ChangeRequestKind)).toThrow(RangeError);
+    expect(() => kindName(7 as ChangeRequestKind)).toThrow(InvalidOptionError);
   });
 });
 
@@ -84,7 +85,7 @@ describe('ChangeRequest', () => {
 
   it('refuses a negative or NaN timeout', async () => {
     const r = newLeaveRequest('n4');
-    await expect(r.error(-1)).rejects.toThrow(RangeError);
-    await expect(r.error(Number.NaN)).rejects.toThrow(RangeError);
+    await expect(r.error(-1)).rejects.toThrow(InvalidOptionError);
+    await expect(r.error(Number.NaN)).rejects.toThrow(InvalidOptionError);
   });
 });

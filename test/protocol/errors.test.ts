@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as api from '../../src/index.js';
 import {
+  AbortError,
   ChangeRejectedError,
   DifferentLeaderError,
   InvalidAddressError,
@@ -27,6 +28,7 @@ import {
   HandshakeRefusedError,
   AuthenticationError,
   ConnectionClosedError,
+  TlsMismatchError,
 } from '../../src/protocol/errors.js';
 
 type Make = (options?: ErrorOptions) => Error;
@@ -63,6 +65,14 @@ const rows: Record<string, Row> = {
   HandshakeRefusedError: { make: (o) => new HandshakeRefusedError(0x13, 'wrong_cluster', 'name differs', o), code: 'ERR_HANDSHAKE_REFUSED', message: 'peer refused the connection: wrong_cluster (name differs)', takesCause: true, protocol: false },
   AuthenticationError: { make: (o) => new AuthenticationError('proof is wrong', o), code: 'ERR_AUTHENTICATION', message: 'proof is wrong', takesCause: true, protocol: false },
   ConnectionClosedError: { make: (o) => new ConnectionClosedError('peer closed', o), code: 'ERR_CONNECTION_CLOSED', message: 'peer closed', takesCause: true, protocol: false },
+  AbortError: { make: (o) => new AbortError(undefined, o), code: 'ABORT_ERR', message: 'The operation was aborted', takesCause: true, protocol: false },
+  TlsMismatchError: {
+    make: (o) => new TlsMismatchError('10.0.0.1:7000', true, o),
+    code: 'ERR_TLS_MISMATCH',
+    message: '10.0.0.1:7000 speaks TLS, and this client dials without it: give the client the tls option (its ca, and cert/key for mutual TLS)',
+    takesCause: true,
+    protocol: false,
+  },
 };
 
 /** The abstract bases: exported, never thrown themselves. */
@@ -112,5 +122,9 @@ describe('error classes', () => {
     expect(new InvalidMessageError('m', 7).requestId).toBe(7);
     expect(new InvalidMessageError('m').requestId).toBeUndefined();
     expect(new RemoteError('quota', 'm').wireCode).toBe('quota');
+    expect(new TlsMismatchError('a:1', false)).toMatchObject({ target: 'a:1', serverTls: false });
+    expect(new TlsMismatchError('a:1', false).message).toMatch(/^a:1 does not speak TLS/);
+    expect(new MembershipTimeoutError('m', { stage: 'preamble', target: 'a:1' })).toMatchObject({ stage: 'preamble', target: 'a:1' });
+    expect('stage' in new MembershipTimeoutError('m')).toBe(false);
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../src/index.js';
 import { DEFAULT_MAX_FRAME_SIZE, FrameDecoder, FrameTooLargeError, MAX_MAX_FRAME_SIZE } from '../../src/protocol/index.js';
 import { fcParams } from '../support/fc.js';
+import { memorySample } from '../support/memory.js';
 import { MAX, bad, feedUntilError, frame, good, header } from '../support/frame-cases.js';
 import { byteByByte, decodeFrames } from '../support/frames.js';
 
@@ -93,4 +94,26 @@ describe('FrameDecoder', () => {
       fcParams(),
     );
   });
+  it('holds a frame trickled a byte at a time in about its own size, and says it is inside a frame', () => {
+    const decoder = new FrameDecoder();
+    const payload = Buffer.alloc(40_000, 7);
+    const bytes = frame(payload);
+    const out: Buffer[] = [];
+    const before = memorySample();
+    for (let i = 0; i < bytes.length - 1; i++) {
+      // As a socket read of one byte: a Buffer with its own backing store.
+      const chunk = Buffer.allocUnsafeSlow(1);
+      chunk[0] = bytes[i]!;
+      decoder.push(chunk, (p) => out.push(p));
+      if (i === 1) expect(decoder.inFrame).toBe(true);
+    }
+    expect(decoder.inFrame).toBe(true);
+    expect(decoder.bufferedBytes).toBe(payload.length - 1);
+    // Kept as they came, the 40,000 one-byte chunks would hold ~8 MB.
+    expect(memorySample().held - before.held).toBeLessThan(1024 * 1024);
+    decoder.push(bytes.subarray(-1), (p) => out.push(p));
+    expect(out).toEqual([payload]);
+    expect(decoder.inFrame).toBe(false);
+  });
 });
+

@@ -61,7 +61,8 @@ describe('hostile peers', () => {
   });
 
   it('refuses a flood past maxConnections with Busy, and a legitimate client still gets in', async () => {
-    const { server, address } = await listening({ maxConnections: 16, preambleTimeoutMs: 300 });
+    // A deadline long enough for the flood to arrive while the slots are held, even on a loaded machine.
+    const { server, address } = await listening({ maxConnections: 16, preambleTimeoutMs: 1_000 });
     // Sixteen peers hold every slot by trickling their hello.
     const holders = await Promise.all(Array.from({ length: 16 }, () => peer(address)));
     const trickling = holders.map((h) => trickle(h, encodeHello(Channel.Membership, 'x'.repeat(100)), 40));

@@ -121,7 +121,7 @@ describe('MembershipServer', () => {
   });
 
   it('drops a peer that says nothing within the preamble deadline', async () => {
-    const server = use(new MembershipServer({ preambleTimeoutMs: 50 }), (s) => s.close());
+    const server = use(new MembershipServer({ preambleTimeoutMs: 100 }), (s) => s.close());
     const peer = use(await RawPeer.connect(await server.listen()), (p) => p.close());
     peer.write(Buffer.from('RFT'));
     await peer.waitClosed(2_000);
@@ -130,7 +130,7 @@ describe('MembershipServer', () => {
   });
 
   it('closes idle membership connections, but not busy ones', async () => {
-    const server = use(new MembershipServer({ idleTimeoutMs: 80 }), (s) => s.close());
+    const server = use(new MembershipServer({ idleTimeoutMs: 100 }), (s) => s.close());
     const address = await server.listen();
     const idle = await membershipPeer(address);
     const busy = await membershipPeer(address);
@@ -150,7 +150,7 @@ describe('MembershipServer', () => {
   });
 
   it('answers timeout for a request not done within requestTimeoutMs', async () => {
-    const server = use(new MembershipServer({ requestTimeoutMs: 50 }), (s) => s.close());
+    const server = use(new MembershipServer({ requestTimeoutMs: 100 }), (s) => s.close());
     const peer = await membershipPeer(await server.listen());
     peer.write(encodeRequest({ type: 'leave', rid: 4, id: 'slow' }));
     expect(await response(peer)).toMatchObject({ rid: 4, ok: false, code: WireErrorCode.Timeout });

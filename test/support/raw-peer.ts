@@ -25,10 +25,11 @@ export class RawPeer {
     });
   }
 
-  static connect(address: ServerAddress, timeoutMs = 2_000): Promise<RawPeer> {
+  /** Connects to `address`, from the local address `from` if given (127.0.0.2 and up: another peer). */
+  static connect(address: ServerAddress, timeoutMs = 2_000, from?: string): Promise<RawPeer> {
     const { host, port } = parseAddress(address);
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
+      const socket = connect({ host, port, ...(from === undefined ? {} : { localAddress: from }) });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error('connect timed out'));
@@ -96,8 +97,8 @@ export class RawPeer {
 }
 
 /** A raw peer past the preamble of the membership channel (no cluster name, no secret). */
-export async function membershipPeer(address: ServerAddress): Promise<RawPeer> {
-  const peer = await RawPeer.connect(address);
+export async function membershipPeer(address: ServerAddress, from?: string): Promise<RawPeer> {
+  const peer = await RawPeer.connect(address, 2_000, from);
   peer.write(encodeHello(Channel.Membership));
   const reply = await peer.read(2);
   if (reply[0] !== ReplyStatus.Accepted) {

@@ -245,7 +245,7 @@ export class E2ECluster {
           bootstrap,
           client: {
             logger: {
-              debug: (message, fields) => {
+              debug: (fields, message) => {
                 if (message === 'redirected to the leader') {
                   this.redirects.push({ id, from: String(fields?.['from']), leader: String(fields?.['leader']) });
                 }

@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { TcpChanger, TlsMismatchError } from '../../src/index.js';
+import { looksLikeTls } from '../../src/client/tls-mismatch.js';
+import { useCleanup } from '../support/cleanup.js';
+import { serve } from '../support/membership-fixture.js';
+
+// A plain client meets a TLS server, or a TLS client a plain one: named at
+// once, and not retried until the deadline.
+
+const use = useCleanup();
+const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/tls/${name}`, import.meta.url));
+const ca = fixture('ca.crt');
+const serverTls = { key: fixture('server.key'), cert: fixture('server.crt') };
+const SELF = '127.0.0.1:7999';
+
+/** How long a mismatch may take to be named: far less than the deadline, which is what it took before. */
+const DEADLINE_MS = 8_000;
+
+async function mismatch(call: Promise<unknown>): Promise<TlsMismatchError> {
+  const started = performance.now();
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(TlsMismatchError);
+  expect(performance.now() - started).toBeLessThan(DEADLINE_MS / 2);
+  return err as TlsMismatchError;
+}
+
+describe('TLS on one side only', () => {
+  it('a plain client against a TLS server (which closes without a byte): named, not retried', async () => {
+    const cluster = use(await serve({ tls: serverTls }), (c) => c.close());
+    const client = use(new TcpChanger({ address: SELF }), (c) => c.close());
+    const err = await mismatch(client.join('n2', cluster.address, DEADLINE_MS));
+    expect(err).toMatchObject({ code: 'ERR_TLS_MISMATCH', serverTls: true, target: cluster.address });
+    expect(err.message).toMatch(/speaks TLS, and this client dials without it/);
+    await mismatch(client.dial(cluster.address, DEADLINE_MS));
+    await mismatch(client.members([cluster.address], DEADLINE_MS));
+    expect(cluster.raft.servers.size).toBe(0);
+  });
+
+  it('a plain client against a server that wants mutual TLS: the same', async () => {
+    const cluster = use(await serve({ tls: { ...serverTls, ca, requestCert: true, rejectUnauthorized: true } }), (c) => c.close());
+    const client = use(new TcpChanger({ address: SELF }), (c) => c.close());
+    expect((await mismatch(client.join('n2', cluster.address, DEADLINE_MS))).serverTls).toBe(true);
+  });
+
+  it('a TLS client against a plain server: named, with OpenSSL\'s words as the cause', async () => {
+    const cluster = use(await serve(), (c) => c.close());
+    const client = use(new TcpChanger({ address: SELF, tls: { ca } }), (c) => c.close());
+    const err = await mismatch(client.join('n2', cluster.address, DEADLINE_MS));
+    expect(err).toMatchObject({ code: 'ERR_TLS_MISMATCH', serverTls: false });
+    expect(err.message).toMatch(/does not speak TLS, and this client dials with it/);
+    expect((err.cause as Error).message).toMatch(/wrong version number/);
+    await mismatch(client.dial(cluster.address, DEADLINE_MS));
+  });
+
+  it('a plain client that gets a TLS record back (a TLS server that sends an alert)', async () => {
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      // A TLS 1.2 alert record: fatal, protocol_version.
+      socket.once('data', () => socket.end(Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46])));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    use(server, (s) => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => s.close(resolve));
+    });
+    const { port } = server.address() as { port: number };
+    const client = use(new TcpChanger({ address: SELF }), (c) => c.close());
+    const err = await mismatch(client.join('n2', `127.0.0.1:${port}`, DEADLINE_MS));
+    expect(err.serverTls).toBe(true);
+  });
+
+  it('tells a TLS record from a preamble reply by its first three bytes', () => {
+    expect(looksLikeTls(Buffer.from([0x16, 0x03, 0x01, 0x00]))).toBe(true);
+    expect(looksLikeTls(Buffer.from([0x15, 0x03, 0x03]))).toBe(true);
+    // Busy and ShuttingDown replies (0x15, 0x16) carry text after their length byte.
+    expect(looksLikeTls(Buffer.from([0x15, 0x14, ...Buffer.from('too many connections')]))).toBe(false);
+    expect(looksLikeTls(Buffer.from([0x16, 0x03, 0x61, 0x62, 0x63]))).toBe(false);
+    expect(looksLikeTls(Buffer.from([0x00, 0x00]))).toBe(false);
+    expect(looksLikeTls(Buffer.from([0x16, 0x03]))).toBe(false);
+  });
+});
