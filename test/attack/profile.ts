@@ -3,6 +3,7 @@
  * ATTACK_* environment variables for `npm run attack`, and a fast profile
  * of seconds per attack for `npm test`.
  */
+import { resolveServerOptions, type ResolvedServerOptions } from '../../src/server/server-options.js';
 import type { AttackProfile } from './attack.js';
 
 /** The limits of the pass criteria. */
@@ -12,14 +13,36 @@ export interface Bounds {
   /** ...or this many ms, whichever is more: below it the ratio measures scheduling noise. */
   readonly p99FloorMs: number;
   /**
-   * The server's RSS may grow this much above what it was when the attack
-   * began. A stand-in for the bound the server documents per connection
-   * (docs/reliability.md, "Limits and their defaults").
+   * What the server may hold for each connection open (bytes): the bound
+   * docs/reliability.md "Limits and their defaults" documents, computed
+   * from the server's default options. The server's RSS may grow by this
+   * × the connections the attack holds open, plus `rssSlackMb`.
    */
-  readonly rssGrowthMb: number;
-  /** The server's open descriptors may not pass this (connections counted, refused ones included). */
-  readonly maxFds: number;
+  readonly perConnectionBytes: number;
+  /** RSS growth allowed beyond that: garbage not yet collected, heap the runtime keeps. @default 64 */
+  readonly rssSlackMb: number;
+  /**
+   * Descriptors the server may open beyond those it had when the attack
+   * began: `maxConnections + maxLingeringRefusals` of its default options
+   * (every inbound connection counted, refused ones included).
+   */
+  readonly extraFds: number;
 }
+
+/**
+ * The documented bound of what the server holds per membership connection,
+ * for `options` (docs/reliability.md, "Memory per membership connection"):
+ * `maxFrameSize + maxPendingOutput + maxInFlight × 1 KiB + 256 KiB`, plus
+ * the socket's own.
+ */
+export function perConnectionBound(options: ResolvedServerOptions): number {
+  return options.maxFrameSize + options.maxPendingOutput + options.maxInFlight * 1024 + FIXED_BYTES + SOCKET_BYTES;
+}
+
+/** Three socket reads of 64 KiB, and the one answer that may pass `maxPendingOutput` (a members page of 64 KiB at most). */
+const FIXED_BYTES = 256 * 1024;
+/** A plain TCP socket's own memory, as measured for the documented bound. */
+const SOCKET_BYTES = 30 * 1024;
 
 /** A whole run's settings. */
 export interface RunProfile extends AttackProfile {
@@ -47,11 +70,14 @@ function number(env: Env, name: string, fallback: number, min = 0): number {
 }
 
 function bounds(env: Env, p99FloorMs: number): Bounds {
+  // The attacked servers run with the default options.
+  const defaults = resolveServerOptions({});
   return {
     p99Factor: number(env, 'ATTACK_P99_FACTOR', 10, 1),
     p99FloorMs: number(env, 'ATTACK_P99_FLOOR_MS', p99FloorMs),
-    rssGrowthMb: number(env, 'ATTACK_MAX_RSS_GROWTH_MB', 64, 1),
-    maxFds: number(env, 'ATTACK_MAX_FDS', 2_048, 16),
+    perConnectionBytes: perConnectionBound(defaults),
+    rssSlackMb: number(env, 'ATTACK_RSS_SLACK_MB', 64, 0),
+    extraFds: number(env, 'ATTACK_EXTRA_FDS', defaults.maxConnections + defaults.maxLingeringRefusals, 1),
   };
 }
 

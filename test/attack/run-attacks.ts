@@ -23,7 +23,9 @@ async function main(names: readonly string[]): Promise<number> {
     `attack run: seed ${profile.seed} (ATTACK_SEED replays it), scale ${profile.scale}, ` +
       `${profile.beforeMs / 1000} s before, ${profile.duringMs / 1000} s of attack, ${profile.afterMs / 1000} s after; ` +
       `a legitimate call every ${profile.intervalMs} ms with a ${profile.callTimeoutMs} ms deadline; ` +
-      `bounds: p99 ≤ max(${profile.bounds.p99Factor}× before, ${profile.bounds.p99FloorMs} ms), RSS growth ≤ ${profile.bounds.rssGrowthMb} MB, fds ≤ ${profile.bounds.maxFds}`,
+      `bounds: p99 ≤ max(${profile.bounds.p99Factor}× before, ${profile.bounds.p99FloorMs} ms), ` +
+      `RSS growth ≤ ${profile.bounds.rssSlackMb} MB + ${(profile.bounds.perConnectionBytes / 1024).toFixed(0)} KiB per connection held, ` +
+      `descriptors ≤ ${profile.bounds.extraFds} more than at the start`,
   );
   const results: AttackResult[] = [];
   for (const attack of attacks) {

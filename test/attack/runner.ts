@@ -28,6 +28,8 @@ export interface AttackResult {
   /** The servers' RSS when the attack began, and its peak during and after (the largest over servers), in bytes. */
   readonly rssAtStart: number;
   readonly peakRss: number;
+  /** The servers' open descriptors when the attack began, and their peak during and after (the largest over servers). */
+  readonly fdsAtStart: number;
   readonly peakFds: number;
   /** CPU of the busiest server, in % of a core. */
   readonly cpuBefore: number;
@@ -115,6 +117,7 @@ export async function runAttack(attack: Attack, profile: RunProfile, log: (line:
 
     const termAtStart = servers.term;
     const rssAtStart = Math.max(...samplers.map((s) => s.last()?.rss ?? 0));
+    const fdsAtStart = Math.max(...samplers.map((s) => s.last()?.fds ?? 0));
     await Promise.all([mark('during'), servers.loopDelay()]);
     await Promise.all(attackers.map((a) => a.ask('go', { targets })));
     step(`attack: ${sourceCount} source address(es), ${parts} process(es), ${JSON.stringify(total)}`);
@@ -149,6 +152,7 @@ export async function runAttack(attack: Attack, profile: RunProfile, log: (line:
         legit: legitStats,
         rssAtStart,
         peakRss,
+        fdsAtStart,
         peakFds,
         ...(termAtStart === undefined || termAtEnd === undefined ? {} : { termAtStart, termAtEnd }),
         checks,
@@ -161,6 +165,7 @@ export async function runAttack(attack: Attack, profile: RunProfile, log: (line:
       legit: legitStats,
       rssAtStart,
       peakRss,
+      fdsAtStart,
       peakFds,
       cpuBefore,
       cpuDuring,

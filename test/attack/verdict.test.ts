@@ -4,7 +4,7 @@ import type { CallRecord } from './processes/legit-client.js';
 import { judge, mergeStats, phaseStats, quantile, type Observations } from './verdict.js';
 
 const MB = 1024 * 1024;
-const bounds = { p99Factor: 10, p99FloorMs: 0, rssGrowthMb: 64, maxFds: 2_048 };
+const bounds = { p99Factor: 10, p99FloorMs: 0, perConnectionBytes: 1 * MB, rssSlackMb: 64, extraFds: 1_088 };
 
 function call(phase: string, ms: number, ok = true, cut = false): CallRecord {
   return { phase, kind: 'join', ms, ok, ...(cut ? { cut } : {}), ...(ok ? {} : { error: 'MembershipTimeoutError: late' }) };
@@ -15,6 +15,7 @@ function observed(records: CallRecord[], more: Partial<Observations> = {}): Obse
     legit: { before: phaseStats(records, 'before'), during: phaseStats(records, 'during'), after: phaseStats(records, 'after') },
     rssAtStart: 100 * MB,
     peakRss: 110 * MB,
+    fdsAtStart: 30,
     peakFds: 100,
     checks: [],
     ...more,
@@ -22,6 +23,14 @@ function observed(records: CallRecord[], more: Partial<Observations> = {}): Obse
 }
 
 describe('attack verdicts', () => {
+  it('allows the documented memory per connection held, and no more descriptors than the limits', () => {
+    const records = [call('before', 2), call('during', 3)];
+    // 1,000 connections held at 1 MiB each allow 1,064 MB of growth.
+    expect(judge(observed(records, { peakRss: 1_100 * MB, peakFds: 1_030 }), bounds)).toEqual([]);
+    // 1,100 held: 1,164 MB allowed, but 1,100 descriptors are more than 1,088.
+    expect(judge(observed(records, { peakRss: 1_200 * MB, peakFds: 1_130 }), bounds)).toEqual(['server opened 1100 descriptors more during the attack > 1088']);
+  });
+
   it('takes nearest-rank quantiles', () => {
     expect(quantile([], 0.99)).toBe(0);
     expect(quantile([5, 1, 3], 0.5)).toBe(3);
@@ -38,7 +47,7 @@ describe('attack verdicts', () => {
     const failures = judge(
       observed(records, {
         peakRss: 200 * MB,
-        peakFds: 5_000,
+        peakFds: 40,
         termAtStart: 2,
         termAtEnd: 3,
         checks: [{ what: 'junk joined', value: 3, limit: 60, kind: 'min' }],
@@ -48,8 +57,7 @@ describe('attack verdicts', () => {
     expect(failures).toEqual([
       '1 legitimate call(s) failed after the attack (join: MembershipTimeoutError: late)',
       'legitimate p99 during the attack 21.0 ms > 20.0 ms (10× 2.0 ms before, floor 0 ms)',
-      'server RSS grew by 100 MB > 64 MB',
-      'server held 5000 descriptors > 2048',
+      'server RSS grew by 100 MB > 74 MB (10 connections × 1024 KiB + 64 MB)',
       'the cluster lost its leader: term 2 → 3',
       'junk joined: 3 < 60 (the attack did not take effect)',
     ]);

@@ -62,6 +62,7 @@ export interface Observations {
   readonly legit: Readonly<Record<Phase, PhaseStats>>;
   readonly rssAtStart: number;
   readonly peakRss: number;
+  readonly fdsAtStart: number;
   readonly peakFds: number;
   /** The highest term when the attack began and at the end; undefined without raft. */
   readonly termAtStart?: number;
@@ -85,9 +86,15 @@ export function judge(observed: Observations, bounds: Bounds): string[] {
   else if (during > limit) {
     failures.push(`legitimate p99 during the attack ${during.toFixed(1)} ms > ${limit.toFixed(1)} ms (${bounds.p99Factor}× ${before.toFixed(1)} ms before, floor ${bounds.p99FloorMs} ms)`);
   }
+  const held = Math.max(0, observed.peakFds - observed.fdsAtStart);
   const growth = (observed.peakRss - observed.rssAtStart) / MB;
-  if (growth > bounds.rssGrowthMb) failures.push(`server RSS grew by ${growth.toFixed(0)} MB > ${bounds.rssGrowthMb} MB`);
-  if (observed.peakFds > bounds.maxFds) failures.push(`server held ${observed.peakFds} descriptors > ${bounds.maxFds}`);
+  const allowed = bounds.rssSlackMb + (held * bounds.perConnectionBytes) / MB;
+  if (growth > allowed) {
+    failures.push(
+      `server RSS grew by ${growth.toFixed(0)} MB > ${allowed.toFixed(0)} MB (${held} connections × ${(bounds.perConnectionBytes / 1024).toFixed(0)} KiB + ${bounds.rssSlackMb} MB)`,
+    );
+  }
+  if (held > bounds.extraFds) failures.push(`server opened ${held} descriptors more during the attack > ${bounds.extraFds}`);
   if (observed.termAtStart !== undefined && observed.termAtEnd !== undefined && observed.termAtEnd > observed.termAtStart) {
     failures.push(`the cluster lost its leader: term ${observed.termAtStart} → ${observed.termAtEnd}`);
   }
