@@ -14,7 +14,6 @@ import { TsChild } from '../support/child-process.js';
 import { prng } from '../support/prng.js';
 import { ProcessCluster } from './process-cluster.js';
 import type { ChurnClientsConfig, ChurnRecord } from './processes/churn-clients.js';
-import type { ServerStatus } from './processes/server.js';
 
 const CLIENTS_SCRIPT = new URL('./processes/churn-clients.ts', import.meta.url);
 const SERVERS = 5;
@@ -83,15 +82,76 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Runs the churn; every process it started is killed and the data directories removed, however it ends. */
-export async function runChurn(options: ChurnOptions): Promise<ChurnResult> {
-  const log = options.log ?? (() => undefined);
-  const random = prng(options.seed);
-  const between = (min: number, max: number): number => Math.floor(min + random() * (max - min));
-  const dataDir = await mkdtemp(join(tmpdir(), 'raft-membership-churn-'));
+/** The seeded choices and the log of one churn run. */
+class FaultPlan {
+  readonly faults: string[] = [];
+  readonly problems: string[] = [];
+  readonly #random: () => number;
+  readonly #log: (line: string) => void;
+  readonly #began = performance.now();
+  readonly #lastTerm = new Map<string, number>();
+  readonly #firstFour: readonly FaultKind[];
+
+  constructor(random: () => number, log: (line: string) => void) {
+    this.#random = random;
+    this.#log = log;
+    this.#firstFour = FAULT_KINDS.map((kind) => ({ kind, order: random() }))
+      .sort((a, b) => a.order - b.order)
+      .map((f) => f.kind);
+  }
+
+  /** An integer in [min, max). */
+  between(min: number, max: number): number {
+    return Math.floor(min + this.#random() * (max - min));
+  }
+
+  note(line: string): void {
+    this.#log(`${((performance.now() - this.#began) / 1000).toFixed(1)} s: ${line}`);
+  }
+
+  /** Makes fault number `n` on `c`: kill -9 and restart, or SIGSTOP and SIGCONT, of the leader or a follower. */
+  async fault(c: ProcessCluster, n: number): Promise<void> {
+    const { signal, leader: atLeader } = this.#firstFour[n] ?? { signal: this.#random() < 0.6 ? 'kill' : 'stop', leader: this.#random() < 0.5 };
+    // A fault meant for the leader waits (a little) for there to be one.
+    let statuses = await c.statuses();
+    for (let tries = 0; atLeader && !statuses.some((s) => s.state === 'leader') && tries < 40; tries++) {
+      await sleep(50);
+      statuses = await c.statuses();
+    }
+    for (const s of statuses) this.#lastTerm.set(s.id, Math.max(this.#lastTerm.get(s.id) ?? 0, s.term));
+    const leader = statuses.find((s) => s.state === 'leader')?.id;
+    const followers = c.ids.filter((id) => id !== leader);
+    const victim = atLeader && leader !== undefined ? leader : followers[this.between(0, followers.length)]!;
+    const role = victim === leader ? 'leader' : 'follower';
+    if (signal === 'kill') {
+      const downMs = this.between(200, 1_000);
+      this.#record(`kill -9 ${victim} (${role}), restarted ${downMs} ms later`);
+      await c.kill(victim);
+      await sleep(downMs);
+      await c.restart(victim);
+      const back = (await c.statuses()).find((s) => s.id === victim);
+      const before = this.#lastTerm.get(victim) ?? 0;
+      if (back && back.term < before) this.problems.push(`${victim} came back from kill -9 at term ${back.term}, had ${before}: its durable state was lost`);
+    } else {
+      const stoppedMs = this.between(300, 1_500);
+      this.#record(`SIGSTOP ${victim} (${role}) for ${stoppedMs} ms`);
+      c.pause(victim);
+      await sleep(stoppedMs);
+      c.resume(victim);
+    }
+  }
+
+  #record(fault: string): void {
+    this.faults.push(`${((performance.now() - this.#began) / 1000).toFixed(1)} s: ${fault}`);
+    this.#log(this.faults.at(-1)!);
+  }
+}
+
+/** Starts the client processes (not yet calling). */
+function startClients(options: ChurnOptions): TsChild[] {
   const clientCount = options.clients ?? 20;
   const parts = options.clientProcesses ?? 2;
-  const clients = Array.from({ length: parts }, (_, part) => {
+  return Array.from({ length: parts }, (_, part) => {
     const config: ChurnClientsConfig = {
       ids: Array.from({ length: clientCount }, (_, i) => `c${i + 1}`).filter((_, i) => i % parts === part),
       seed: (options.seed + 31 * (part + 1)) >>> 0,
@@ -100,76 +160,49 @@ export async function runChurn(options: ChurnOptions): Promise<ChurnResult> {
     };
     return TsChild.start(CLIENTS_SCRIPT, config, { name: `clients ${part + 1}/${parts}` });
   });
+}
+
+/** Once all is quiet: the servers must agree, and every acknowledged change hold in what they agree on. */
+async function judgeChurn(c: ProcessCluster, records: readonly ChurnRecord[], problems: string[]): Promise<Pick<ChurnResult, 'lost' | 'undecided' | 'finalConfiguration'>> {
+  const agreed = await c
+    .settle((statuses) => new Set(statuses.map((s) => `${s.commitIndex} ${[...s.committed].sort().join(',')}`)).size === 1)
+    .catch((err: Error) => {
+      problems.push(`the servers did not agree: ${err.message}`);
+      return c.statuses();
+    });
+  const final = agreed[0]?.committed ?? [];
+  const ids = new Set(final.map((member) => member.split(' ')[0]!));
+  const lost: string[] = [];
+  let undecided = 0;
+  for (const [id, want] of expectedMembership(records)) {
+    if (want === 'unknown') undecided += 1;
+    else if (ids.has(id) !== want) lost.push(`${id} should ${want ? '' : 'not '}be a member after its last acknowledged ${want ? 'join' : 'leave'}`);
+  }
+  for (const id of c.ids) if (!ids.has(id)) problems.push(`server ${id} is missing from the final configuration`);
+  return { lost, undecided, finalConfiguration: final };
+}
+
+/** Runs the churn; every process it started is killed and the data directories removed, however it ends. */
+export async function runChurn(options: ChurnOptions): Promise<ChurnResult> {
+  const plan = new FaultPlan(prng(options.seed), options.log ?? (() => undefined));
+  const dataDir = await mkdtemp(join(tmpdir(), 'raft-membership-churn-'));
+  const clients = startClients(options);
   let cluster: ProcessCluster | undefined;
-  const faults: string[] = [];
-  const problems: string[] = [];
-  const began = performance.now();
-  const at = (): string => `${((performance.now() - began) / 1000).toFixed(1)} s`;
   try {
     cluster = await ProcessCluster.build({ size: SERVERS, dataDir });
     const c = cluster;
     await Promise.all(clients.map((child) => child.ready));
     await Promise.all(clients.map((child) => child.ask('start', { targets: c.addresses })));
-    log(`${at()}: 5 servers up, ${clientCount} clients joining and leaving`);
-
-    const lastTerm = new Map<string, number>();
-    const noteTerms = (statuses: readonly ServerStatus[]): void => {
-      for (const s of statuses) lastTerm.set(s.id, Math.max(lastTerm.get(s.id) ?? 0, s.term));
-    };
+    plan.note(`${SERVERS} servers up, ${options.clients ?? 20} clients joining and leaving`);
     const until = performance.now() + options.durationMs;
-    const firstFour = FAULT_KINDS.map((kind) => ({ kind, order: random() })).sort((a, b) => a.order - b.order).map((f) => f.kind);
     for (let n = 0; n < (options.minFaults ?? 4) || performance.now() < until; n++) {
-      await sleep(between(options.faultEveryMs / 2, (options.faultEveryMs * 3) / 2));
-      const { signal, leader: atLeader } = firstFour[n] ?? { signal: random() < 0.6 ? 'kill' : 'stop', leader: random() < 0.5 };
-      // A fault meant for the leader waits (a little) for there to be one.
-      let statuses = await c.statuses();
-      for (let tries = 0; atLeader && !statuses.some((s) => s.state === 'leader') && tries < 40; tries++) {
-        await sleep(50);
-        statuses = await c.statuses();
-      }
-      noteTerms(statuses);
-      const leader = statuses.find((s) => s.state === 'leader')?.id;
-      const followers = c.ids.filter((id) => id !== leader);
-      const victim = atLeader && leader !== undefined ? leader : followers[between(0, followers.length)]!;
-      const role = victim === leader ? 'leader' : 'follower';
-      if (signal === 'kill') {
-        const downMs = between(200, 1_000);
-        faults.push(`${at()}: kill -9 ${victim} (${role}), restarted ${downMs} ms later`);
-        log(faults.at(-1)!);
-        await c.kill(victim);
-        await sleep(downMs);
-        await c.restart(victim);
-        const back = (await c.statuses()).find((s) => s.id === victim);
-        const before = lastTerm.get(victim) ?? 0;
-        if (back && back.term < before) problems.push(`${victim} came back from kill -9 at term ${back.term}, had ${before}: its durable state was lost`);
-      } else {
-        const stoppedMs = between(300, 1_500);
-        faults.push(`${at()}: SIGSTOP ${victim} (${role}) for ${stoppedMs} ms`);
-        log(faults.at(-1)!);
-        c.pause(victim);
-        await sleep(stoppedMs);
-        c.resume(victim);
-      }
+      await sleep(plan.between(options.faultEveryMs / 2, (options.faultEveryMs * 3) / 2));
+      await plan.fault(c, n);
     }
-    log(`${at()}: faults over; clients finishing`);
+    plan.note('faults over; clients finishing');
     const records = (await Promise.all(clients.map((child) => child.ask<ChurnRecord[]>('finish', {}, options.timeoutMs + 5_000)))).flat();
-    // Quiet now: every server must come to hold the same committed configuration at the same index.
-    const agreed = await c
-      .settle((statuses) => new Set(statuses.map((s) => `${s.commitIndex} ${[...s.committed].sort().join(',')}`)).size === 1)
-      .catch((err: Error) => {
-        problems.push(`the servers did not agree: ${err.message}`);
-        return c.statuses();
-      });
-    const final = agreed[0]?.committed ?? [];
-    const ids = new Set(final.map((member) => member.split(' ')[0]!));
-    const lost: string[] = [];
-    let undecided = 0;
-    for (const [id, want] of expectedMembership(records)) {
-      if (want === 'unknown') undecided += 1;
-      else if (ids.has(id) !== want) lost.push(`${id} should ${want ? '' : 'not '}be a member after its last acknowledged ${want ? 'join' : 'leave'}`);
-    }
-    for (const id of c.ids) if (!ids.has(id)) problems.push(`server ${id} is missing from the final configuration`);
-    return { seed: options.seed, faults, records, lost, problems, undecided, finalConfiguration: final, finalTerm: c.maxTerm };
+    const judged = await judgeChurn(c, records, plan.problems);
+    return { seed: options.seed, faults: plan.faults, records, problems: plan.problems, ...judged, finalTerm: c.maxTerm };
   } finally {
     await Promise.all(clients.map((child) => child.stop()));
     await cluster?.stopAll();

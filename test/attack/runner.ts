@@ -68,6 +68,124 @@ function largest(summaries: readonly ProcSummary[], key: keyof ProcSummary): num
   return Math.max(0, ...summaries.map((s) => s[key]));
 }
 
+/** The processes of one run. */
+interface Cast {
+  readonly servers: Servers;
+  readonly legit: TsChild;
+  readonly attackers: readonly TsChild[];
+}
+
+/** What the phases observed, before it is summed up. */
+interface Observed {
+  readonly records: readonly CallRecord[];
+  readonly stats: AttackerStats;
+  readonly loopDelayMs: number;
+  readonly rssAtStart: number;
+  readonly fdsAtStart: number;
+  readonly termAtStart: number | undefined;
+  readonly termAtEnd: number | undefined;
+}
+
+/**
+ * Starts the legitimate client, the attackers and the servers, all at once
+ * (the others learn the servers' addresses when they are up); every child
+ * started goes into `children`, for the caller to stop.
+ */
+async function startCast(attack: Attack, profile: RunProfile, children: TsChild[], onServers: (servers: Servers) => void): Promise<Cast> {
+  const parts = attack.processes;
+  const sourceCount = typeof attack.sources === 'number' ? attack.sources : attack.sources(profile);
+  const sources = Array.from({ length: sourceCount }, (_, i) => sourceAddress(i));
+  const { total, perProcess } = attack.counts(profile);
+  const legitConfig: LegitConfig = { intervalMs: profile.intervalMs, timeoutMs: profile.callTimeoutMs, mix: attack.legit ?? LegitMix.JoinLeave };
+  const legit = TsChild.start(LEGIT_SCRIPT, legitConfig, { name: 'legitimate client' });
+  children.push(legit);
+  const attackers = Array.from({ length: parts }, (_, part) => {
+    const config: AttackerConfig = {
+      attack: attack.name,
+      sources: sources.filter((_, i) => i % parts === part),
+      counts: share(total, perProcess, part, parts),
+      part,
+      parts,
+      seed: (profile.seed + part * 7_919) >>> 0,
+    };
+    // Niced: on a shared machine the attackers' own CPU must not be what starves the servers.
+    return TsChild.start(ATTACKER_SCRIPT, config, { name: `attacker ${part + 1}/${parts}`, nice: ATTACKER_NICENESS });
+  });
+  children.push(...attackers);
+  const servers = await Servers.start(attack);
+  onServers(servers);
+  await Promise.all(children.map((c) => c.ready));
+  await legit.ask('start', { targets: servers.addresses });
+  return { servers, legit, attackers };
+}
+
+/** Warm-up, before, during (the attackers go; killed at its end), after; returns what they observed. */
+async function runPhases(attack: Attack, profile: RunProfile, cast: Cast, samplers: readonly ProcSampler[], step: (what: string) => void): Promise<Observed> {
+  const { servers, legit, attackers } = cast;
+  const mark = (phase: Phase): Promise<unknown> => {
+    for (const sampler of samplers) sampler.mark(phase);
+    return legit.ask('phase', { name: phase });
+  };
+  // Let the client warm up (its first calls JIT-compile), then measure.
+  await sleep(profile.warmUpMs);
+  await Promise.all([mark('before'), servers.loopDelay()]);
+  step('before');
+  await sleep(profile.beforeMs);
+
+  const termAtStart = servers.term;
+  const rssAtStart = Math.max(...samplers.map((s) => s.last()?.rss ?? 0));
+  const fdsAtStart = Math.max(...samplers.map((s) => s.last()?.fds ?? 0));
+  await Promise.all([mark('during'), servers.loopDelay()]);
+  await Promise.all(attackers.map((a) => a.ask('go', { targets: servers.addresses })));
+  step(`attack: ${attackers.length} process(es), ${JSON.stringify(attack.counts(profile).total)}`);
+  // The attack's second half is a stretch of its own: what the attack costs once it is in place.
+  const duringMs = Math.max(profile.duringMs, profile.fast ? 0 : (attack.minDuringMs ?? 0));
+  await sleep(duringMs / 2);
+  for (const sampler of samplers) sampler.mark(LATE);
+  await sleep(duringMs / 2);
+  const stats = mergeStats(await Promise.all(attackers.map((a) => a.ask<AttackerStats>('stats').catch(() => ({ unanswered: 1 })))));
+  await Promise.all(attackers.map((a) => a.stop()));
+
+  await mark('after');
+  step('attackers killed; after');
+  // A server stalled by the attack answers once it gets to it: the delay it reports covers the stall.
+  const [loopDelayMs] = await Promise.all([servers.loopDelay(), sleep(profile.afterMs)]);
+  const records = await legit.ask<CallRecord[]>('finish');
+  step('done');
+  return { records, stats, loopDelayMs, rssAtStart, fdsAtStart, termAtStart, termAtEnd: servers.term };
+}
+
+/** The figures of a run and its verdict. */
+function summarize(attack: Attack, profile: RunProfile, observed: Observed, samplers: readonly ProcSampler[]): AttackResult {
+  const { records, stats, loopDelayMs, rssAtStart, fdsAtStart, termAtStart, termAtEnd } = observed;
+  const over = (...stretches: string[]): ProcSummary[] => samplers.map((s) => s.summary(...stretches));
+  const legit = Object.fromEntries(PHASES.map((phase) => [phase, phaseStats(records, phase)])) as Record<Phase, PhaseStats>;
+  const cpuBefore = largest(over('before'), 'cpuPercent');
+  const cpuDuring = largest(over('during', LATE), 'cpuPercent');
+  const cpuLate = largest(over(LATE), 'cpuPercent');
+  const checks = attack.checks?.({ stats, cpuBefore, cpuDuring, cpuLate, loopDelayMs }, profile) ?? [];
+  const peakRss = largest(over('during', LATE, 'after'), 'peakRss');
+  const peakFds = largest(over('during', LATE, 'after'), 'peakFds');
+  const terms = termAtStart === undefined || termAtEnd === undefined ? {} : { termAtStart, termAtEnd };
+  const failures = judge({ legit, rssAtStart, peakRss, fdsAtStart, peakFds, ...terms, checks }, profile.bounds);
+  return {
+    attack,
+    seed: profile.seed,
+    legit,
+    rssAtStart,
+    peakRss,
+    fdsAtStart,
+    peakFds,
+    cpuBefore,
+    cpuDuring,
+    loopDelayMs,
+    newTerms: termAtStart === undefined || termAtEnd === undefined ? undefined : termAtEnd - termAtStart,
+    stats,
+    checks,
+    failures,
+  };
+}
+
 /** Runs `attack` under `profile`; `log` gets progress lines. */
 export async function runAttack(attack: Attack, profile: RunProfile, log: (line: string) => void = () => undefined): Promise<AttackResult> {
   const children: TsChild[] = [];
@@ -76,105 +194,15 @@ export async function runAttack(attack: Attack, profile: RunProfile, log: (line:
   const began = performance.now();
   const step = (what: string): void => log(`  ${((performance.now() - began) / 1000).toFixed(1)} s: ${what}`);
   try {
-    const parts = attack.processes;
-    const sourceCount = typeof attack.sources === 'number' ? attack.sources : attack.sources(profile);
-    const sources = Array.from({ length: sourceCount }, (_, i) => sourceAddress(i));
-    const { total, perProcess } = attack.counts(profile);
-    const legitConfig: LegitConfig = { intervalMs: profile.intervalMs, timeoutMs: profile.callTimeoutMs, mix: attack.legit ?? LegitMix.JoinLeave };
-    // Every process starts at once; the servers' addresses follow when they are up.
-    const legit = TsChild.start(LEGIT_SCRIPT, legitConfig, { name: 'legitimate client' });
-    children.push(legit);
-    const attackers = Array.from({ length: parts }, (_, part) => {
-      const config: AttackerConfig = {
-        attack: attack.name,
-        sources: sources.filter((_, i) => i % parts === part),
-        counts: share(total, perProcess, part, parts),
-        part,
-        parts,
-        seed: (profile.seed + part * 7_919) >>> 0,
-      };
-      // Niced: on a shared machine the attackers' own CPU must not be what starves the servers.
-      return TsChild.start(ATTACKER_SCRIPT, config, { name: `attacker ${part + 1}/${parts}`, nice: ATTACKER_NICENESS });
+    const cast = await startCast(attack, profile, children, (started) => {
+      servers = started;
+      step(`server(s) up at ${started.addresses.join(', ')}`);
     });
-    children.push(...attackers);
-    servers = await Servers.start(attack);
-    const targets = servers.addresses;
-    step(`server(s) up at ${targets.join(', ')}`);
-    await Promise.all(children.map((c) => c.ready));
-    await legit.ask('start', { targets });
     step('legitimate client and attackers up; warming up');
-    samplers.push(...servers.processes.map((s) => new ProcSampler(s.pid)));
-    const mark = (phase: Phase): Promise<unknown> => {
-      for (const sampler of samplers) sampler.mark(phase);
-      return legit.ask('phase', { name: phase });
-    };
-
-    // Let the client warm up (its first calls JIT-compile), then measure.
-    await sleep(profile.warmUpMs);
-    await Promise.all([mark('before'), servers.loopDelay()]);
-    step('before');
-    await sleep(profile.beforeMs);
-
-    const termAtStart = servers.term;
-    const rssAtStart = Math.max(...samplers.map((s) => s.last()?.rss ?? 0));
-    const fdsAtStart = Math.max(...samplers.map((s) => s.last()?.fds ?? 0));
-    await Promise.all([mark('during'), servers.loopDelay()]);
-    await Promise.all(attackers.map((a) => a.ask('go', { targets })));
-    step(`attack: ${sourceCount} source address(es), ${parts} process(es), ${JSON.stringify(total)}`);
-    // The attack's second half is a stretch of its own: what the attack costs once it is in place.
-    const duringMs = Math.max(profile.duringMs, profile.fast ? 0 : (attack.minDuringMs ?? 0));
-    await sleep(duringMs / 2);
-    for (const sampler of samplers) sampler.mark(LATE);
-    await sleep(duringMs / 2);
-    const stats = mergeStats(await Promise.all(attackers.map((a) => a.ask<AttackerStats>('stats').catch(() => ({ unanswered: 1 })))));
-    await Promise.all(attackers.map((a) => a.stop()));
-    await mark('after');
-    step('attackers killed; after');
-    // A server stalled by the attack answers once it gets to it: the delay it reports covers the stall.
-    const [loopDelayMs] = await Promise.all([servers.loopDelay(), sleep(profile.afterMs)]);
-    const records = await legit.ask<CallRecord[]>('finish');
-    step('done');
-    const termAtEnd = servers.term;
+    samplers.push(...cast.servers.processes.map((s) => new ProcSampler(s.pid)));
+    const observed = await runPhases(attack, profile, cast, samplers, step);
     for (const sampler of samplers) sampler.stop();
-
-    const before = samplers.map((s) => s.summary('before'));
-    const duringAndAfter = samplers.map((s) => s.summary('during', LATE, 'after'));
-    const during = samplers.map((s) => s.summary('during', LATE));
-    const legitStats = Object.fromEntries(PHASES.map((phase) => [phase, phaseStats(records, phase)])) as Record<Phase, PhaseStats>;
-    const cpuBefore = largest(before, 'cpuPercent');
-    const cpuDuring = largest(during, 'cpuPercent');
-    const cpuLate = largest(samplers.map((s) => s.summary(LATE)), 'cpuPercent');
-    const checks = attack.checks?.({ stats, cpuBefore, cpuDuring, cpuLate, loopDelayMs }, profile) ?? [];
-    const peakRss = largest(duringAndAfter, 'peakRss');
-    const peakFds = largest(duringAndAfter, 'peakFds');
-    const failures = judge(
-      {
-        legit: legitStats,
-        rssAtStart,
-        peakRss,
-        fdsAtStart,
-        peakFds,
-        ...(termAtStart === undefined || termAtEnd === undefined ? {} : { termAtStart, termAtEnd }),
-        checks,
-      },
-      profile.bounds,
-    );
-    return {
-      attack,
-      seed: profile.seed,
-      legit: legitStats,
-      rssAtStart,
-      peakRss,
-      fdsAtStart,
-      peakFds,
-      cpuBefore,
-      cpuDuring,
-      loopDelayMs,
-      newTerms: termAtStart === undefined || termAtEnd === undefined ? undefined : termAtEnd - termAtStart,
-      stats,
-      checks,
-      failures,
-    };
+    return summarize(attack, profile, observed, samplers);
   } finally {
     for (const sampler of samplers) sampler.stop();
     await Promise.all(children.map((c) => c.stop()));
