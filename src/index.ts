@@ -22,6 +22,8 @@ export {
   UnsupportedRequestError,
   InvalidOptionError,
   InvalidAddressError,
+  ServerAlreadyListeningError,
+  ServerNotRunningError,
   AbortError,
   type CallStage,
 } from './membership/errors.js';
@@ -46,7 +48,7 @@ export {
 } from './protocol/errors.js';
 export { PROTOCOL_VERSION, Channel, ReplyStatus } from './protocol/preamble.js';
 export { WireErrorCode } from './protocol/messages.js';
-export { MembershipServer } from './server/membership-server.js';
+export { MembershipServer, type MembershipServerEvents } from './server/membership-server.js';
 export type { MembershipServerOptions, ResolvedServerOptions } from './server/server-options.js';
 export type { ConnectionCounts } from './server/connection-limits.js';
 export { TcpChanger, type DialOptions, type MembersResult } from './client/tcp-changer.js';

@@ -6,8 +6,8 @@ export const membersHelp = `Usage: raft-membership members --target HOST:PORT[,.
 
 Prints the cluster's configuration as its leader knows it: each server's
 id, address, whether it votes, and which one leads. A follower sends the
-request on to the leader. Needs servers that serve their configuration
-(server.serveConfiguration(raft); exit 1 otherwise).
+request on to the leader. Needs servers whose raft reports its
+configuration, given to handleChangeRequests (exit 1 otherwise).
 
 ${CONNECTION_HELP}
 

@@ -95,7 +95,8 @@ export class TcpChanger implements Changer {
    * pages, read in turn (and read again from the start if it changes in
    * between). Follows redirects and backs off like `join`, within one
    * deadline. Rejects with `UnsupportedRequestError` when the leader does
-   * not serve its configuration (see `MembershipServer.serveConfiguration`).
+   * not serve its configuration (its raft has no `configuration()`, or
+   * nothing told its server which raft it serves).
    *
    * ```ts
    * const { members, leader } = await new TcpChanger().members('10.0.0.1:7000', 5_000);

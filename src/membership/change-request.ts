@@ -23,6 +23,8 @@ export class ChangeRequest {
   #error: Error | null = null;
   #index: number | undefined;
   #waiters: Waiter[] | undefined;
+  /** What a transport keeps with the request: see {@link ChangeRequest.slot}. */
+  #slot: unknown;
 
   /** @internal Use {@link newJoinRequest} or {@link newLeaveRequest}. */
   constructor(
@@ -125,6 +127,20 @@ export class ChangeRequest {
   static onDone(request: ChangeRequest, wake: Waiter): void {
     if (request.#done) wake();
     else request.#addWaiter(wake);
+  }
+
+  /**
+   * @internal A transport's own value kept with the request (the server
+   * queue's entry for it), read and written without a map lookup per
+   * request; not part of the public API.
+   */
+  static slot(request: ChangeRequest): unknown {
+    return request.#slot;
+  }
+
+  /** @internal Sets what {@link ChangeRequest.slot} returns. */
+  static setSlot(request: ChangeRequest, value: unknown): void {
+    request.#slot = value;
   }
 
   /** @internal The recorded error, `null` on success or while pending. */

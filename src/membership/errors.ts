@@ -166,6 +166,32 @@ export class InvalidAddressError extends MembershipError {
 }
 
 /**
+ * `listen()` was called on a server that is already listening, or is
+ * starting to (Node's `ERR_SERVER_ALREADY_LISTEN`).
+ */
+export class ServerAlreadyListeningError extends MembershipError {
+  /** Stable across releases: `ERR_SERVER_ALREADY_LISTEN`, as Node names it. */
+  readonly code = 'ERR_SERVER_ALREADY_LISTEN';
+
+  constructor(message = 'server is already listening: call listen() once', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/**
+ * The server is not listening: `address()` was called before `listen()`
+ * resolved (Node's `ERR_SERVER_NOT_RUNNING`).
+ */
+export class ServerNotRunningError extends MembershipError {
+  /** Stable across releases: `ERR_SERVER_NOT_RUNNING`, as Node names it. */
+  readonly code = 'ERR_SERVER_NOT_RUNNING';
+
+  constructor(message = 'server is not listening: await listen() first', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/**
  * The caller's `AbortSignal` fired: the call gave up without an outcome (a
  * change may still commit). As in Node core (`timers/promises`, `fs`):
  * `name` is `'AbortError'`, `code` is `'ABORT_ERR'`, and `cause` is the

@@ -1,24 +1,57 @@
-import { ChangeRequestKind } from './change-request-kind.js';
+import { ChangeLoop, IteratorSource, feedSource, type ChangeLoopSettings } from './change-loop.js';
 import type { ChangeRequest } from './change-request.js';
-import { DifferentLeaderError, InvalidOptionError, NotLeaderError, UnknownLeaderError, UnsupportedRoleError } from './errors.js';
+import { loggerOption, type Logger } from './logger.js';
+import { checkOptionKeys, invalidOption, optionsObject, timeoutValue } from './option-checks.js';
 import type { Raft } from './raft.js';
-import { ServerRole } from './types.js';
+import { REQUEST_FEED, isFeedSource } from './request-feed.js';
 
 /** Options of {@link handleChangeRequests}. */
 export interface HandleChangeRequestsOptions {
-  /** How long raft may take to commit each change. @default 10000 */
+  /**
+   * How long raft may take to commit each change: passed to raft's call,
+   * and the bound on it. A call not settled by then is answered `timeout`
+   * (outcome unknown) and the loop goes on with the next request.
+   * @default 10000
+   */
   readonly timeoutMs?: number;
+  /**
+   * Stops the loop: the returned promise resolves promptly, even while a
+   * raft call hangs, and a change raft is still making is answered
+   * `timeout` (its outcome is unknown).
+   */
+  readonly signal?: AbortSignal;
+  /**
+   * Where failed raft calls are reported: an error raft throws that is not
+   * one of this library's (a bug, a crashed raft) at `error`, a call that
+   * outlived `timeoutMs` at `warn`, refusals (not the leader, rejected) at
+   * `debug`. `NODE_DEBUG=raft-membership` prints them too, with or
+   * without a logger. @default silent
+   */
+  readonly logger?: Logger;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 /**
- * Applies each request to `raft`, in order, until `requests` ends (Go:
- * `HandleChangeRequests`). On the leader a join becomes `addVoter` (or
- * `addNonvoter`) and a leave `removeServer`; elsewhere the request fails with
- * {@link DifferentLeaderError} naming the leader, or
- * {@link UnknownLeaderError} while none is known. Every request is done
- * exactly once; a failing one never stops the loop.
+ * Applies each request to `raft`, in order, until `requests` ends or
+ * `options.signal` aborts (Go: `HandleChangeRequests`). On the leader a
+ * join becomes `addVoter` (or `addNonvoter`) and a leave `removeServer`;
+ * elsewhere the request fails with {@link DifferentLeaderError} naming the
+ * leader, or {@link UnknownLeaderError} while none is known. Every request
+ * is done exactly once; a failing one never stops the loop, and a raft call
+ * that outlives `timeoutMs` is answered `timeout` without holding it.
+ * Requests already done when their turn comes (their client gave up) are
+ * skipped without touching raft.
+ *
+ * Given a `MembershipServer`'s `requests`, it also tells the server which
+ * raft it serves, so that the server answers `members` requests from
+ * `raft.configuration()` and redirects them to the leader without further
+ * calls.
+ *
+ * The promise resolves when the loop stops (an abort is a way to stop it,
+ * not a failure, so a `void handleChangeRequests(…)` cannot crash the
+ * process); it rejects only when `requests` itself throws, or at once for an
+ * invalid option.
  *
  * ```ts
  * const server = new MembershipServer();
@@ -29,47 +62,44 @@ const DEFAULT_TIMEOUT_MS = 10_000;
  * await handling;
  * ```
  */
-export async function handleChangeRequests(
+export function handleChangeRequests(
   raft: Raft,
   requests: AsyncIterable<ChangeRequest>,
   options: HandleChangeRequestsOptions = {},
 ): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new InvalidOptionError(`timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
-  }
-  for await (const request of requests) {
-    // Timed out or abandoned while queued: its client has its answer already.
-    if (request.isDone) continue;
-    let err: Error | null = null;
-    let index: number | undefined;
-    try {
-      const result = await apply(raft, request, timeoutMs);
-      if (typeof result === 'number') index = result;
-    } catch (caught) {
-      err = translate(raft, caught);
+  let settings: ChangeLoopSettings;
+  try {
+    checkRaft(raft);
+    if (typeof (requests as Partial<AsyncIterable<unknown>> | null)?.[Symbol.asyncIterator] !== 'function') {
+      throw invalidOption('requests', 'an async iterable of ChangeRequests (server.requests)', requests);
     }
-    // Someone else (a transport timing it out, say) may have finished it.
-    if (!request.isDone) request.done(err, index);
+    settings = resolveLoopOptions(options);
+  } catch (err) {
+    return Promise.reject(err);
   }
+  const source = isFeedSource(requests) ? feedSource(requests[REQUEST_FEED](raft)) : new IteratorSource(requests);
+  return new ChangeLoop(raft, source, settings).run();
 }
 
-function apply(raft: Raft, request: ChangeRequest, timeoutMs: number): Promise<void | number> {
-  if (raft.state() !== 'leader') throw new NotLeaderError();
-  if (request.kind === ChangeRequestKind.Leave) return raft.removeServer(request.id, 0, timeoutMs);
-  if (request.role === ServerRole.Voter) return raft.addVoter(request.id, request.address, 0, timeoutMs);
-  if (!raft.addNonvoter) throw new UnsupportedRoleError(request.role);
-  return raft.addNonvoter(request.id, request.address, 0, timeoutMs);
+/** The options checked, defaults filled in. */
+function resolveLoopOptions(given: HandleChangeRequestsOptions): ChangeLoopSettings {
+  const options: HandleChangeRequestsOptions = optionsObject('handleChangeRequests options', given);
+  checkOptionKeys('handleChangeRequests options', options, resolveLoopOptions);
+  const { signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidOption('signal', 'an AbortSignal', signal);
+  return {
+    timeoutMs: timeoutValue('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    signal,
+    logger: loggerOption(options.logger),
+  };
 }
 
-/**
- * What a peer is told for a failure on this server: a lost leadership
- * becomes the leader's address (or "unknown"), anything else stays as is.
- */
-export function translate(raft: Pick<Raft, 'leader'>, caught: unknown): Error {
-  if (caught instanceof NotLeaderError) {
-    const leader = raft.leader();
-    return leader === '' ? new UnknownLeaderError({ cause: caught }) : new DifferentLeaderError(leader, { cause: caught });
+/** The methods every raft must have: the others are optional. */
+const RAFT_METHODS = ['state', 'leader', 'addVoter', 'removeServer'] as const;
+
+function checkRaft(raft: Raft): void {
+  if (typeof raft !== 'object' || raft === null) throw invalidOption('raft', 'an object with the Raft methods (state, leader, addVoter, removeServer)', raft);
+  for (const method of RAFT_METHODS) {
+    if (typeof raft[method] !== 'function') throw invalidOption(`raft.${method}`, 'a function', raft[method]);
   }
-  return caught instanceof Error ? caught : new Error(String(caught));
 }

@@ -1,12 +1,12 @@
 import type { Socket } from 'node:net';
 import { ChangeRequest, newJoinRequest, newLeaveRequest } from '../membership/change-request.js';
 import { ShuttingDownError } from '../membership/errors.js';
-import type { ClusterConfiguration } from '../membership/read-configuration.js';
 import { serverAnswered, serverDroppedForProtocolError, serverReceived, serverRefusedRequest } from '../diagnostics.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
 import { InvalidMessageError, ProtocolError } from '../protocol/errors.js';
-import { WireErrorCode, decodeRequest, encodeResponse, type RequestMessage, type ResponseMessage } from '../protocol/messages.js';
+import { WireErrorCode, decodeRequest, encodeResponse, type RequestMessage } from '../protocol/messages.js';
 import { toWireError } from '../protocol/wire-errors.js';
+import type { MembersAnswer } from './members-answers.js';
 import { AnswerWriter } from './answer-writer.js';
 import type { ConnectionDeadlines, Expirable } from './connection-deadlines.js';
 import type { FairScheduler, FrameWorker } from './fair-scheduler.js';
@@ -22,8 +22,8 @@ export interface ConnectionHost {
   submit(request: ChangeRequest): void;
   /** The request was answered or abandoned: stop its deadline. */
   settle(request: ChangeRequest): void;
-  /** Answers a `members` request: the configuration, or the error to send; never hangs. */
-  members(): Promise<ClusterConfiguration>;
+  /** Answers a `members` request for the page at `offset`: the frame to send; never rejects, never hangs. */
+  members(rid: number, offset: number): Promise<MembersAnswer>;
   /** True once the server is closing: new requests get `shutting_down`. */
   readonly closing: boolean;
   /** Shares frame handling among the server's connections, a bounded amount per event-loop turn. */
@@ -201,7 +201,7 @@ export class MembershipConnection implements FrameWorker, Expirable {
       this.#write(encodeResponse(serverAnswered(this.#socket, { rid, ok: false, code: WireErrorCode.ShuttingDown, message: 'server is shutting down' })));
       return;
     }
-    if (message.type === 'members') return this.#query(rid);
+    if (message.type === 'members') return this.#query(rid, message.offset ?? 0);
     const request =
       message.type === 'join' ? newJoinRequest(message.id, message.address, { role: message.role }) : newLeaveRequest(message.id);
     this.#inFlight.set(rid, request);
@@ -234,22 +234,17 @@ export class MembershipConnection implements FrameWorker, Expirable {
   }
 
   /** A `members` request: answered by the server rather than raft's queue, but in flight like a change. */
-  #query(rid: number): void {
+  #query(rid: number, offset: number): void {
     this.#inFlight.set(rid, null);
     this.#host.deadlines.busy(this);
-    void this.#host
-      .members()
-      .then(
-        (configuration): ResponseMessage => ({ rid, ok: true, ...configuration }),
-        (err: Error): ResponseMessage => ({ rid, ok: false, ...toWireError(err) }),
-      )
-      .then((response) => {
-        if (this.#inFlight.get(rid) !== null) return;
-        this.#inFlight.delete(rid);
-        if (this.#socket.destroyed) return;
-        this.#write(encodeResponse(serverAnswered(this.#socket, response)));
-        this.#resumeWork();
-      });
+    void this.#host.members(rid, offset).then((answer) => {
+      if (this.#inFlight.get(rid) !== null) return;
+      this.#inFlight.delete(rid);
+      if (this.#socket.destroyed) return;
+      serverAnswered(this.#socket, answer.response);
+      this.#write(answer.frame);
+      this.#resumeWork();
+    });
   }
 
   /** Writes an answer: progress, as far as the idle deadline is concerned. */

@@ -1,10 +1,11 @@
+import { EventEmitter } from 'node:events';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { formatAddress } from '../membership/address.js';
 import type { ChangeRequest } from '../membership/change-request.js';
-import { MembershipError, MembershipTimeoutError, ShuttingDownError, UnsupportedRequestError } from '../membership/errors.js';
-import { readConfiguration, type ClusterConfiguration, type ConfigurationSource } from '../membership/read-configuration.js';
+import { ServerAlreadyListeningError, ServerNotRunningError, ShuttingDownError } from '../membership/errors.js';
+import type { ConfigurationSource } from '../membership/read-configuration.js';
 import { serverOpened } from '../diagnostics.js';
 import type { ServerAddress } from '../membership/types.js';
 import { Channel, ReplyStatus } from '../protocol/preamble.js';
@@ -13,35 +14,50 @@ import { Admission, type AcceptedStep } from './admission.js';
 import { AsyncQueue } from './async-queue.js';
 import { ConnectionDeadlines } from './connection-deadlines.js';
 import type { ConnectionCounts, Inbound } from './connection-limits.js';
-import { DeadlineQueue } from './deadline-queue.js';
 import { FairScheduler } from './fair-scheduler.js';
+import { MembersAnswers, type MembersAnswer } from './members-answers.js';
 import { MembershipConnection, type ConnectionHost } from './membership-connection.js';
+import { ChangeQueue } from './request-queue.js';
 import { resolveServerOptions, type MembershipServerOptions, type ResolvedServerOptions } from './server-options.js';
 
 /** How long `close()` lets connections flush their last responses. */
 const CLOSE_GRACE_MS = 1_000;
 
+/** The events of a {@link MembershipServer}. */
+export interface MembershipServerEvents {
+  /**
+   * The listening socket failed after `listen()` resolved: in practice an
+   * accept failure such as `EMFILE` (out of file descriptors) or
+   * `ECONNABORTED`. These are transient: the server keeps listening, and
+   * accepts again once descriptors are free. Unlike `net.Server`'s, this
+   * event is optional: with no listener the error goes to the logger only
+   * and never throws, so that a flood of connections cannot crash a
+   * server by exhausting its descriptors.
+   */
+  error: [err: Error];
+}
+
 /**
  * The accepting side: one port for membership requests and raft streams.
+ * `await using` closes it (`Symbol.asyncDispose`).
  *
  * ```ts
  * const server = new MembershipServer({ clusterName: 'prod' });
  * const address = await server.listen(7000, '0.0.0.0');
- * void handleChangeRequests(raft, server.requests);
+ * void handleChangeRequests(raft, server.requests); // also answers `members` from raft
  * const stream = await server.accept(); // a raft peer's stream
- * server.serveConfiguration(raft); // answer `members` requests too
  * ```
  */
-export class MembershipServer implements ConnectionHost {
+export class MembershipServer extends EventEmitter<MembershipServerEvents> implements ConnectionHost, AsyncDisposable {
   /** The options in force, defaults filled in. */
   readonly options: ResolvedServerOptions;
   /** @internal */
   readonly scheduler = new FairScheduler();
   /** @internal */
   readonly deadlines: ConnectionDeadlines<MembershipConnection>;
-  readonly #requests = new AsyncQueue<ChangeRequest>();
+  readonly #changes: ChangeQueue;
   readonly #streams = new AsyncQueue<Socket>();
-  readonly #deadlines: DeadlineQueue<ChangeRequest>;
+  readonly #members: MembersAnswers;
   readonly #admission: Admission;
   /** Raw sockets this server owns: in their TLS handshake or preamble, or membership connections. */
   readonly #sockets: Set<Socket>;
@@ -50,27 +66,33 @@ export class MembershipServer implements ConnectionHost {
   #address: ServerAddress | undefined;
   #closing = false;
   #closed: Promise<void> | undefined;
+  /** Given by `serveConfiguration()`: answers `members` in place of the raft learned from the consumer. */
   #configuration: ConfigurationSource | undefined;
+  /** The raft `handleChangeRequests` applies this server's requests to. */
+  #raft: ConfigurationSource | undefined;
 
   constructor(options: MembershipServerOptions = {}) {
+    super();
     this.options = resolveServerOptions(options);
     this.deadlines = new ConnectionDeadlines(this.options);
     this.#admission = new Admission(this);
     this.#sockets = this.#admission.sockets;
-    this.#deadlines = new DeadlineQueue(this.options.requestTimeoutMs, (request) => {
-      if (!request.isDone) {
-        request.done(new MembershipTimeoutError(`request not done within ${this.options.requestTimeoutMs} ms`));
-      }
-    });
+    const { requestTimeoutMs, logger } = this.options;
+    this.#changes = new ChangeQueue({ requestTimeoutMs, logger, onRaft: (raft) => (this.#raft = raft) });
+    this.#members = new MembersAnswers(requestTimeoutMs, logger);
   }
 
   /**
    * The change requests received, in order, for
-   * `handleChangeRequests(raft, server.requests)`. Iterate it once; it ends
-   * when the server closes.
+   * `handleChangeRequests(raft, server.requests)`, which also tells the
+   * server its raft. Iterate it once; it ends when the server closes.
+   * A request identical (same kind, id, address and role) to the latest
+   * change queued or being made for the same server id is not queued again:
+   * it gets that change's outcome. Until something consumes `requests`,
+   * requests time out saying so.
    */
   get requests(): AsyncIterable<ChangeRequest> {
-    return this.#requests;
+    return this.#changes;
   }
 
   /** True once `close()` was called. */
@@ -98,7 +120,7 @@ export class MembershipServer implements ConnectionHost {
    * other machines.
    */
   listen(port = 0, host = '127.0.0.1'): Promise<ServerAddress> {
-    if (this.#server) return Promise.reject(new Error('server is already listening'));
+    if (this.#server) return Promise.reject(new ServerAlreadyListeningError());
     if (this.#closing) return Promise.reject(new ShuttingDownError('server is closed'));
     const server = this.options.tls
       ? createTlsServer(this.options.tls, (socket: TLSSocket) => this.#admission.secured(socket))
@@ -109,13 +131,18 @@ export class MembershipServer implements ConnectionHost {
     this.#server = server;
     server.on('tlsClientError', (err: Error) => this.options.logger.debug?.('TLS handshake failed', { error: err.message }));
     return new Promise((resolve, reject) => {
-      server.once('error', reject);
+      // A port in use, say: the server can try listen() again.
+      const fail = (err: Error): void => {
+        this.#server = undefined;
+        reject(err);
+      };
+      server.once('error', fail);
       server.listen(port, host, () => {
-        server.off('error', reject);
-        server.on('error', (err) => this.options.logger.error?.('listener error', { error: err.message }));
+        server.off('error', fail);
+        server.on('error', (err) => this.#onListenerError(err));
         const bound = server.address();
         if (bound === null || typeof bound === 'string') {
-          reject(new Error('server is not bound to a TCP port'));
+          reject(new ServerNotRunningError('server is not bound to a TCP port'));
           return;
         }
         this.#address = formatAddress(bound.address, bound.port);
@@ -124,10 +151,19 @@ export class MembershipServer implements ConnectionHost {
     });
   }
 
-  /** The bound address, once listening. */
+  /**
+   * The bound address, once `listen()` resolved (and still after `close()`).
+   * Throws {@link ServerNotRunningError} before.
+   */
   address(): ServerAddress {
-    if (this.#address === undefined) throw new Error('server is not listening');
+    if (this.#address === undefined) throw new ServerNotRunningError();
     return this.#address;
+  }
+
+  /** See {@link MembershipServerEvents.error}. */
+  #onListenerError(err: Error): void {
+    this.options.logger.error?.('listening socket error', { error: err.message, code: (err as NodeJS.ErrnoException).code });
+    if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
   /**
@@ -141,23 +177,23 @@ export class MembershipServer implements ConnectionHost {
   }
 
   /**
-   * Answers `members` requests from `raft`: on the leader with
-   * `raft.configuration()` (bounded by `requestTimeoutMs`), elsewhere with
-   * `different_leader` or `unknown_leader` so that the client follows, like
-   * a change. Until this is called, or after `serveConfiguration(undefined)`,
-   * and when `raft` has no `configuration()`, they are answered
-   * `unsupported`. Unlike changes, these requests never reach
+   * Where `members` requests are answered from, in place of the raft that
+   * `handleChangeRequests(raft, server.requests)` told the server about:
+   * only needed when something else consumes `requests`, or when the
+   * configuration comes from another object. `undefined` goes back to that
+   * raft. Either way the leader answers with `configuration()` (bounded by
+   * `requestTimeoutMs`; `unsupported` when the raft has none) and any
+   * other server with `different_leader` or `unknown_leader`, so that the
+   * client follows, like a change; with no raft known at all, `members` is
+   * answered `unsupported`. Unlike changes, these requests never reach
    * {@link MembershipServer.requests}: reading the configuration changes
    * nothing, so there is no queue to go through.
-   *
-   * Call it once raft exists: raft's transport usually needs this server's
-   * `accept()` first.
    *
    * ```ts
    * const server = new MembershipServer();
    * await server.listen(7000);
    * const raft = createRaft({ accept: (signal) => server.accept(signal) }); // your raft library
-   * void handleChangeRequests(raft, server.requests);
+   * void myOwnLoop(raft, server.requests); // not handleChangeRequests
    * server.serveConfiguration(raft);
    * ```
    */
@@ -165,50 +201,44 @@ export class MembershipServer implements ConnectionHost {
     this.#configuration = raft;
   }
 
-  /** @internal The answer to a `members` request, for a connection. */
-  async members(): Promise<ClusterConfiguration> {
-    const source = this.#configuration;
-    if (!source) throw new UnsupportedRequestError('this server does not serve its configuration');
-    try {
-      return await readConfiguration(source, this.options.requestTimeoutMs);
-    } catch (err) {
-      // Unclassified errors go out as `internal` without their text: keep it here.
-      if (!(err instanceof MembershipError)) this.options.logger.error?.('reading the configuration failed', { error: (err as Error)?.message });
-      throw err;
-    }
+  /** @internal The answer to a `members` request, for a connection; never rejects. */
+  members(rid: number, offset: number): Promise<MembersAnswer> {
+    return this.#members.answer(this.#configuration ?? this.#raft, rid, offset);
   }
 
   /** @internal */
   submit(request: ChangeRequest): void {
-    this.#deadlines.add(request);
-    this.#requests.push(request);
+    this.#changes.submit(request);
   }
 
   /** @internal */
   settle(request: ChangeRequest): void {
-    this.#deadlines.delete(request);
+    this.#changes.settle(request);
   }
 
   /**
-   * Stops accepting, answers every pending request with `shutting_down`,
-   * ends `requests`, rejects waiting `accept()` calls and closes every
-   * connection it owns. Raft streams already handed out belong to raft.
+   * Stops accepting and answers what it can truthfully: requests whose
+   * change was not begun get `shutting_down` (not made); changes raft is
+   * making get `closeGraceMs` to finish, so that their clients learn the
+   * outcome, and are then answered `timeout` (outcome unknown). Then it ends
+   * `requests` (so `handleChangeRequests` returns), rejects waiting
+   * `accept()` calls and closes every connection it owns. Raft streams
+   * already handed out belong to raft.
    */
   close(): Promise<void> {
     this.#closed ??= this.#close();
     return this.#closed;
   }
 
+  /** Closes the server: `await using server = new MembershipServer()`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   async #close(): Promise<void> {
     this.#closing = true;
     this.#server?.close();
-    for (const request of this.#requests.end()) {
-      if (!request.isDone) request.done(new ShuttingDownError('server closed before handling the request'));
-    }
-    for (const request of this.#deadlines.items()) {
-      if (!request.isDone) request.done(new ShuttingDownError('server closed while handling the request'));
-    }
-    this.#deadlines.clear();
+    await this.#changes.close(this.options.closeGraceMs);
     for (const stream of this.#streams.end()) stream.destroy();
     // Let the responses just written leave (they are corked until next tick).
     await new Promise((resolve) => setImmediate(resolve));

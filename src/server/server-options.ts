@@ -75,6 +75,12 @@ export interface MembershipServerOptions {
   readonly requestTimeoutMs?: number;
   /** Accepted raft streams waiting for `accept()`; more are refused with `busy`. @default 64 */
   readonly maxPendingStreams?: number;
+  /**
+   * How long `close()` lets the changes raft is making finish, so that
+   * their clients learn the outcome; still unfinished then, they are
+   * answered `timeout` (outcome unknown). @default 5000
+   */
+  readonly closeGraceMs?: number;
   /** Where connection events are reported, pino's shape (`logger.warn(fields, message)`); `NODE_DEBUG=raft-membership` prints them too. @default silent */
   readonly logger?: Logger;
 }
@@ -113,6 +119,8 @@ export interface ResolvedServerOptions {
   readonly requestTimeoutMs: number;
   /** {@link MembershipServerOptions.maxPendingStreams}, with its default applied. */
   readonly maxPendingStreams: number;
+  /** {@link MembershipServerOptions.closeGraceMs}, with its default applied. */
+  readonly closeGraceMs: number;
   /** {@link MembershipServerOptions.logger}, as the library writes to it (and to `NODE_DEBUG`). */
   readonly logger: LogWriter;
 }
@@ -145,6 +153,7 @@ export function resolveServerOptions(given: MembershipServerOptions): ResolvedSe
     maxPendingOutput: integerOption('maxPendingOutput', options.maxPendingOutput, 256 * 1024, 1024, 1024 * 1024 * 1024),
     requestTimeoutMs: integerOption('requestTimeoutMs', options.requestTimeoutMs, 10_000, 1, DAY_MS),
     maxPendingStreams: integerOption('maxPendingStreams', options.maxPendingStreams, 64, 1, 65_536),
+    closeGraceMs: integerOption('closeGraceMs', options.closeGraceMs, 5_000, 0, DAY_MS),
     logger: loggerOption(options.logger),
   };
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { TlsOptions } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ChangeRejectedError } from '../../src/index.js';
+import { ChangeRejectedError, MembershipServer } from '../../src/index.js';
 import { useCleanup } from '../support/cleanup.js';
 import { FakeRaft } from '../support/fake-raft.js';
 import { serve } from '../support/membership-fixture.js';
@@ -175,8 +175,9 @@ describe('raft-membership (the command)', () => {
   });
 
   it('exits 1 for members when the server does not serve its configuration', async () => {
-    const plain = use(await serve(), (c) => c.close());
-    const result = await run('members', '--target', plain.address);
+    // No raft consumes its requests, so it knows no configuration to serve.
+    const plain = use(new MembershipServer(), (s) => s.close());
+    const result = await run('members', '--target', await plain.listen());
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/refused: this server does not serve its configuration/);
   });

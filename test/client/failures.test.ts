@@ -1,5 +1,7 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
 import {
+  DiagnosticsChannel,
   DifferentLeaderError,
   HandshakeRefusedError,
   MembershipServer,
@@ -7,7 +9,6 @@ import {
   ShuttingDownError,
   TcpChanger,
   UnknownLeaderError,
-  type ChangeRequest,
 } from '../../src/index.js';
 import { CallDeadline } from '../../src/client/call-deadline.js';
 import { resolveClientOptions } from '../../src/client/client-options.js';
@@ -102,9 +103,16 @@ describe('the telling cause', () => {
   it('keeps the server\'s shutting_down when the retries that follow are refused, and names the refusal', async () => {
     const server = new MembershipServer();
     const address = await server.listen(0, '127.0.0.1');
+    // The server holds the join, not begun (nothing consumes its requests): closing, it answers shutting_down.
+    const received = new Promise<void>((resolve) => {
+      const onRequest = (): void => {
+        unsubscribe(DiagnosticsChannel.ServerRequest, onRequest);
+        resolve();
+      };
+      subscribe(DiagnosticsChannel.ServerRequest, onRequest);
+    });
     const joining = changer().join('n1', address, 1_500);
-    const taken = (await server.requests[Symbol.asyncIterator]().next()).value as ChangeRequest;
-    expect(taken.id).toBe('n1');
+    await received;
     await server.close();
     const err = await failure(joining);
     // The answer to the join; or, had a retry met the server still closing, its refusal of the preamble.

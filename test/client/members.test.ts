@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   InvalidOptionError,
+  MembershipServer,
   MembershipTimeoutError,
   TcpChanger,
   UnsupportedRequestError,
@@ -65,9 +66,9 @@ describe('members', () => {
     expect(answer.leader).toBe(leader.address);
   });
 
-  it('is unsupported by a server that serves no configuration, or whose raft has none', async () => {
-    const plain = use(await serve(), (c) => c.close());
-    await expect(reader().members(plain.address, 2_000)).rejects.toBeInstanceOf(UnsupportedRequestError);
+  it('is unsupported by a server that knows no raft, or whose raft has no configuration', async () => {
+    const plain = use(new MembershipServer(), (s) => s.close());
+    await expect(reader().members(await plain.listen(), 2_000)).rejects.toBeInstanceOf(UnsupportedRequestError);
 
     const raft = new FakeRaft();
     const cluster = use(await serve({}, raft), (c) => c.close());

@@ -2,7 +2,7 @@ import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_proces
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { AuthenticationError, HandshakeRefusedError, TcpChanger } from '../../src/index.js';
+import { AuthenticationError, HandshakeRefusedError, MembershipServer, TcpChanger } from '../../src/index.js';
 import { useCleanup } from '../support/cleanup.js';
 import { FakeRaft } from '../support/fake-raft.js';
 import { serve } from '../support/membership-fixture.js';
@@ -116,8 +116,9 @@ describe.skipIf(noPython)('the Python client (docs only) against MembershipServe
   });
 
   it('is refused members by a server that serves no configuration', async () => {
-    const plain = use(await serve(), (c) => c.close());
-    expect(await pyClient('members', '--target', plain.address)).toMatchObject({ code: 1, out: { ok: false, code: 'unsupported' } });
+    // No raft consumes its requests, so it knows no configuration to serve.
+    const plain = use(new MembershipServer(), (s) => s.close());
+    expect(await pyClient('members', '--target', await plain.listen())).toMatchObject({ code: 1, out: { ok: false, code: 'unsupported' } });
   });
 
   it('follows different_leader from a follower to the leader', async () => {

@@ -1,8 +1,11 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   ChangeRejectedError,
   DifferentLeaderError,
   InvalidOptionError,
+  MembershipTimeoutError,
   NotLeaderError,
   UnknownLeaderError,
   UnsupportedRoleError,
@@ -10,6 +13,7 @@ import {
   newJoinRequest,
   newLeaveRequest,
   type ChangeRequest,
+  type Logger,
 } from '../../src/index.js';
 import { FakeRaft, RequestQueue } from '../support/fake-raft.js';
 
@@ -137,5 +141,92 @@ describe('handleChangeRequests', () => {
 
   it('validates its timeout option', async () => {
     await expect(handleChangeRequests(new FakeRaft(), new RequestQueue(), { timeoutMs: 0 })).rejects.toThrow(InvalidOptionError);
+  });
+
+  it('answers timeout for a raft call that never settles, and goes on with the next request', async () => {
+    const raft = new FakeRaft();
+    const addVoter = raft.addVoter.bind(raft);
+    raft.addVoter = (id, ...rest) => (id === 'stuck' ? new Promise<number>(() => undefined) : addVoter(id, ...rest));
+    const warnings: unknown[] = [];
+    const logger: Logger = { warn: (fields, message) => warnings.push({ message, fields }) };
+    const queue = new RequestQueue<ChangeRequest>();
+    const loop = handleChangeRequests(raft, queue, { timeoutMs: 100, logger });
+    const stuck = newJoinRequest('stuck', '127.0.0.1:7001');
+    const next = newJoinRequest('n2', '127.0.0.1:7002');
+    queue.push(stuck);
+    queue.push(next);
+    const err = await stuck.error(5_000);
+    expect(err).toBeInstanceOf(MembershipTimeoutError);
+    expect(err?.message).toBe('raft did not finish the join of stuck within 100 ms; its outcome is unknown');
+    expect(await next.error(5_000)).toBeNull();
+    expect(warnings).toEqual([{ message: 'raft did not finish a membership change in time; going on with the next', fields: { id: 'stuck', kind: 'join', timeoutMs: 100 } }]);
+    queue.end();
+    await loop;
+  });
+
+  it('returns promptly when its signal aborts, even while raft hangs, answering the change in flight timeout', async () => {
+    const raft = new FakeRaft();
+    raft.addVoter = () => new Promise<number>(() => undefined);
+    const queue = new RequestQueue<ChangeRequest>();
+    const stop = new AbortController();
+    const loop = handleChangeRequests(raft, queue, { signal: stop.signal });
+    const hanging = newJoinRequest('n2', '127.0.0.1:7002');
+    const later = newJoinRequest('n3', '127.0.0.1:7003');
+    queue.push(hanging);
+    queue.push(later);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    stop.abort();
+    await loop;
+    expect(await hanging.error(0)).toBeInstanceOf(MembershipTimeoutError);
+    expect(hanging.isDone).toBe(true);
+    expect(later.isDone).toBe(false);
+  });
+
+  it('does nothing with an aborted signal', async () => {
+    const raft = new FakeRaft();
+    const queue = new RequestQueue<ChangeRequest>();
+    queue.push(newLeaveRequest('n2'));
+    await handleChangeRequests(raft, queue, { signal: AbortSignal.abort() });
+    expect(raft.calls).toEqual([]);
+  });
+
+  it('reports to its logger an error raft throws that is not the library\'s, and a refusal only at debug', async () => {
+    const raft = new FakeRaft();
+    const seen: string[] = [];
+    const logger: Logger = { error: (fields, message) => seen.push(`error ${message} ${JSON.stringify(fields)}`), debug: (_fields, message) => seen.push(`debug ${message}`) };
+    raft.failNext = new Error('disk full');
+    async function* two(): AsyncIterable<ChangeRequest> {
+      yield newJoinRequest('n2', '127.0.0.1:7002');
+      raft.failNext = new ChangeRejectedError('address taken');
+      yield newJoinRequest('n3', '127.0.0.1:7002');
+    }
+    await handleChangeRequests(raft, two(), { logger });
+    expect(seen).toEqual(['error raft failed a membership change {"id":"n2","kind":"join","error":"disk full"}', 'debug membership change refused']);
+  });
+
+  it('shows a raft failure under NODE_DEBUG=raft-membership without a logger option', () => {
+    const fixture = fileURLToPath(new URL('./fixtures/throwing-raft.ts', import.meta.url));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', fixture], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, NODE_DEBUG: 'raft-membership' } });
+    expect(run.stdout).toBe('raft exploded\n');
+    expect(run.stderr).toMatch(/RAFT-MEMBERSHIP \d+: error raft failed a membership change .*id: 'n2'.*error: 'raft exploded'/);
+    const quiet = spawnSync(process.execPath, ['--import', 'tsx', fixture], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, NODE_DEBUG: '' } });
+    expect(quiet.stderr).toBe('');
+  });
+
+  it('checks its arguments, naming what is wrong', async () => {
+    const queue = new RequestQueue<ChangeRequest>();
+    await expect(handleChangeRequests({ state: () => 'leader' } as unknown as FakeRaft, queue)).rejects.toThrow(/raft.leader must be a function, got undefined/);
+    await expect(handleChangeRequests(new FakeRaft(), [] as unknown as RequestQueue<ChangeRequest>)).rejects.toThrow(/requests must be an async iterable/);
+    await expect(handleChangeRequests(new FakeRaft(), queue, { timeout: 5_000 } as never)).rejects.toThrow(/unknown option "timeout".*did you mean "timeoutMs"/);
+    await expect(handleChangeRequests(new FakeRaft(), queue, { timeoutMs: 5 })).rejects.toThrow(/timeouts are in milliseconds \(for 5 seconds, write 5000\)/);
+  });
+
+  it('rejects when its requests throw, and validates its signal option', async () => {
+    async function* broken(): AsyncIterable<ChangeRequest> {
+      yield newLeaveRequest('n2');
+      throw new Error('source broke');
+    }
+    await expect(handleChangeRequests(new FakeRaft(), broken())).rejects.toThrow('source broke');
+    await expect(handleChangeRequests(new FakeRaft(), new RequestQueue(), { signal: 'stop' as unknown as AbortSignal })).rejects.toThrow(InvalidOptionError);
   });
 });

@@ -172,16 +172,19 @@ describe('MembershipServer', () => {
     expect(((await iterator.next()).value as ChangeRequest).id).toBe('n4');
   });
 
-  it('on close answers pending requests with shutting_down, ends requests and rejects accept()', async () => {
-    const server = new MembershipServer();
+  it('on close answers a change not begun with shutting_down and one being made with timeout, ends requests and rejects accept()', async () => {
+    const server = new MembershipServer({ closeGraceMs: 50 });
     const peer = await membershipPeer(await server.listen());
     peer.write(encodeRequest({ type: 'leave', rid: 3, id: 'n3' }));
+    peer.write(encodeRequest({ type: 'leave', rid: 4, id: 'n4' }));
     const iterator = server.requests[Symbol.asyncIterator]();
     const taken = (await iterator.next()).value as ChangeRequest;
+    expect(taken.id).toBe('n3');
     const accepting = server.accept().catch((err: unknown) => err);
     await server.close();
-    expect(await response(peer)).toMatchObject({ rid: 3, ok: false, code: WireErrorCode.ShuttingDown });
-    expect(taken.isDone).toBe(true);
+    const answers = [await response(peer), await response(peer)].sort((a, b) => a.rid - b.rid);
+    expect(answers[0]).toMatchObject({ rid: 3, ok: false, code: WireErrorCode.Timeout, message: expect.stringMatching(/outcome is unknown/) });
+    expect(answers[1]).toMatchObject({ rid: 4, ok: false, code: WireErrorCode.ShuttingDown });
     expect(await accepting).toBeInstanceOf(ShuttingDownError);
     await expect(server.accept()).rejects.toBeInstanceOf(ShuttingDownError);
     expect((await iterator.next()).done).toBe(true);
