@@ -108,7 +108,9 @@ export function fullProfile(env: Env = process.env): RunProfile {
  * `npm test`: the same attacks at the same sizes (they must pass the
  * server's default limits to mean anything), for seconds: 0.5 s before, 2 s
  * of attack, 0.5 s after, a call every 50 ms with a 2 s deadline. The p99
- * ratio gets a 250 ms floor: other test files may share the two cores.
+ * ratio gets a 500 ms floor: `npm test` runs other test files beside this
+ * one on the same two cores, and they stall the server for a few hundred
+ * ms now and then; an attack that locks clients out still takes seconds.
  */
 export function fastProfile(env: Env = process.env): RunProfile {
   return {
@@ -121,6 +123,6 @@ export function fastProfile(env: Env = process.env): RunProfile {
     intervalMs: 50,
     callTimeoutMs: 2_000,
     seed: seed(env),
-    bounds: bounds(env, 250),
+    bounds: bounds(env, 500),
   };
 }
