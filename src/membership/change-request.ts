@@ -1,6 +1,6 @@
 import { ChangeRequestKind } from './change-request-kind.js';
 import { parseAddress } from './address.js';
-import { MembershipTimeoutError, RequestAlreadyDoneError } from './errors.js';
+import { AbortError, MembershipTimeoutError, RequestAlreadyDoneError } from './errors.js';
 import { DAY_MS, checkOptionKeys, invalidOption, optionsObject } from './option-checks.js';
 import { ServerRole, isServerRole, type ServerAddress, type ServerID } from './types.js';
 
@@ -71,8 +71,10 @@ export class ChangeRequest {
    * no longer than `signal` allows). Resolves to `null` on success, to the
    * handler's error on failure, or to a {@link MembershipTimeoutError} when
    * time ran out first; the request then stays pending and a later call can
-   * still see its outcome. Rejects with `signal.reason` on abort.
-   * `timeoutMs` 0 asks whether it is done now; it is at most a day.
+   * still see its outcome. On abort it rejects with an {@link AbortError}
+   * (code `ABORT_ERR`) whose `cause` is `signal.reason`, as Node core's
+   * aborts do; the request stays pending. `timeoutMs` 0 asks whether it is
+   * done now; it is at most a day.
    */
   error(timeoutMs: number, signal?: AbortSignal): Promise<Error | null> {
     if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0 && timeoutMs <= DAY_MS)) {
@@ -80,7 +82,7 @@ export class ChangeRequest {
     }
     if (signal !== undefined && !(signal instanceof AbortSignal)) return Promise.reject(invalidOption('signal', 'an AbortSignal', signal));
     if (this.#done) return Promise.resolve(this.#error);
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal?.aborted) return Promise.reject(this.#aborted(signal));
     return new Promise<Error | null>((resolve, reject) => {
       const settle = (): void => {
         clearTimeout(timer);
@@ -93,7 +95,7 @@ export class ChangeRequest {
       };
       const onAbort = (): void => {
         settle();
-        reject(signal?.reason);
+        reject(this.#aborted(signal!));
       };
       const timer = setTimeout(() => {
         settle();
@@ -102,6 +104,10 @@ export class ChangeRequest {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#addWaiter(wake);
     });
+  }
+
+  #aborted(signal: AbortSignal): AbortError {
+    return new AbortError(`waiting for the ${this.#describe()} was aborted`, { cause: signal.reason });
   }
 
   #describe(): string {

@@ -3,6 +3,7 @@ import { createServer as createNetServer, type Server, type Socket } from 'node:
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { formatAddress } from '../membership/address.js';
+import { invalidOption } from '../membership/option-checks.js';
 import type { ChangeRequest } from '../membership/change-request.js';
 import { ServerAlreadyListeningError, ServerNotRunningError, ShuttingDownError } from '../membership/errors.js';
 import type { ConfigurationSource } from '../membership/read-configuration.js';
@@ -170,10 +171,12 @@ export class MembershipServer extends EventEmitter<MembershipServerEvents> imple
    * The next raft stream a peer opened, once its preamble was accepted and
    * with none of its own bytes consumed (hashicorp/raft's
    * `StreamLayer.Accept`). Rejects with `ShuttingDownError` once the server
-   * is closed, or with `signal.reason` on abort.
+   * is closed, or on abort with an `AbortError` (code `ABORT_ERR`)
+   * whose `cause` is `signal.reason`, as Node core's aborts do.
    */
   accept(signal?: AbortSignal): Promise<Duplex> {
-    return this.#streams.shift(signal);
+    if (signal !== undefined && !(signal instanceof AbortSignal)) return Promise.reject(invalidOption('signal', 'an AbortSignal', signal));
+    return this.#streams.shift(signal, 'accept()');
   }
 
   /**
