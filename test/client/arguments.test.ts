@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   ChangeRequestKind,
@@ -119,6 +121,16 @@ describe('options of TcpChanger and MembershipServer', () => {
     await expectRefused(() => new TcpChanger({ address: 7000 } as never), /got 7000 \(number\)/);
     await expectRefused(() => new TcpChanger({ address: 'http://10.0.0.4:7000' }), /^address: invalid server address .*without a scheme/);
     await expectRefused(() => new TcpChanger(5 as never), /^TcpChanger options must be an object, got 5 \(number\)$/);
+  });
+
+  it('refuses tls options node:tls cannot use when the object is made, not on every connection', async () => {
+    const key = readFileSync(fileURLToPath(new URL('../fixtures/tls/server.key', import.meta.url)));
+    const clientCert = readFileSync(fileURLToPath(new URL('../fixtures/tls/client.crt', import.meta.url)));
+    await expectRefused(() => new MembershipServer({ tls: { key: 'server.key', cert: 'server.crt' } }), /^tls: node:tls cannot use these options: .*no start line/);
+    await expectRefused(() => new MembershipServer({ tls: { key, cert: clientCert } }), /^tls: .*key values mismatch/);
+    await expectRefused(() => new TcpChanger({ tls: { key: 'client.key', cert: 'client.crt' } }), /^tls: node:tls cannot use these options/);
+    await expectRefused(() => new TcpChanger({ tls: { minVersion: 'TLSv9' as never } }), /^tls: .*TLSv9/);
+    expect((await errorOf(() => new TcpChanger({ tls: { cert: 'x' } }))).cause).toMatchObject({ code: expect.stringMatching(/^ERR_OSSL_/) });
   });
 
   it('reads response frames of at least a members page, 65536 bytes', async () => {
