@@ -118,11 +118,17 @@ export class MembershipServer extends EventEmitter<MembershipServerEvents> imple
   /**
    * Starts listening; resolves to the bound address. Port 0 picks a free
    * one. The host defaults to loopback: pass `'0.0.0.0'` or `'::'` to serve
-   * other machines.
+   * other machines. Rejects with `InvalidOptionError` for a port that is
+   * not an integer from 0 to 65535 (a string too: `net.Server` would take
+   * one that is not a number for a pipe's path) or a host that is not a
+   * non-empty string, and with Node's error (`EADDRINUSE`, …) when the port
+   * cannot be bound; the server can then listen() again.
    */
   listen(port = 0, host = '127.0.0.1'): Promise<ServerAddress> {
     if (this.#server) return Promise.reject(new ServerAlreadyListeningError());
     if (this.#closing) return Promise.reject(new ShuttingDownError('server is closed'));
+    if (!Number.isInteger(port) || port < 0 || port > 65535) return Promise.reject(invalidOption('port', 'an integer from 0 to 65535 (0: any free port)', port));
+    if (typeof host !== 'string' || host === '') return Promise.reject(invalidOption('host', 'a non-empty string (an IP address or a host name)', host));
     const server = this.options.tls
       ? createTlsServer(this.options.tls, (socket: TLSSocket) => this.#admission.secured(socket))
       : createNetServer({ noDelay: true }, (socket) => this.#admission.accepted(socket, false));
