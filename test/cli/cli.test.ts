@@ -238,6 +238,20 @@ describe('raft-membership over TLS and with a shared secret', () => {
     expect(result.stderr).not.toMatch(/Warning/);
   });
 
+  it('exits 1 at once, naming the mismatch, for TLS on one side only', async () => {
+    // --tls-ca against a plain server: OpenSSL's words alone, and exit 3, before.
+    const plain = await cluster();
+    const tlsToPlain = await run('join', '--id', 'n2', '--address', '127.0.0.1:7002', '--target', plain.address, ...ca, '--timeout', '20s');
+    expect(tlsToPlain).toMatchObject({ code: 1, stdout: '' });
+    expect(tlsToPlain.stderr).toMatch(/^raft-membership join: refused: .*does not speak TLS/);
+    expect(plain.raft.servers.has('n2')).toBe(false);
+    // No --tls-ca against a TLS server: retried to the deadline, and exit 2, before.
+    const { address } = await tlsCluster(serverTls);
+    const plainToTls = await run('members', '--target', address, '--timeout', '20s', '--json');
+    expect(plainToTls.code).toBe(1);
+    expect(JSON.parse(plainToTls.stdout)).toMatchObject({ ok: false, exitCode: 1, error: { code: 'ERR_TLS_MISMATCH' } });
+  });
+
   it('passes mutual TLS with --tls-cert and --tls-key', async () => {
     const { address, raft } = await tlsCluster(mutualTls);
     const joined = await run('join', '--id', 'n2', '--address', '127.0.0.1:7002', '--target', address, ...ca, ...clientCert);
