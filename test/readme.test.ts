@@ -36,7 +36,14 @@ describe('README', () => {
   it('starts with the contributor commands, then how to install the package', () => {
     const lines = readme.split('\n');
     expect(lines.slice(0, 6).join('\n')).toMatch(/^# raft-membership\n\n```sh\nnpm install && npm run demo +# .+\nnpm install && npm test +# .+\n```$/);
-    expect(readme.indexOf('npm install raft-membership')).toBeLessThan(readme.indexOf('## Usage'));
+    const install = readme.indexOf('npm install raft-membership');
+    expect(install, 'the README says how to install the package').toBeGreaterThan(0);
+    expect(install).toBeLessThan(readme.indexOf('## Usage'));
+  });
+
+  it('says what address a joining server gives the cluster before its example', () => {
+    const before = usage.slice(0, usage.indexOf('```'));
+    expect(before).toMatch(/\*\*`address`\*\*: the one\s+port where its own `MembershipServer` listens/);
   });
 
   it('states the Node versions that package.json requires', () => {
