@@ -64,3 +64,18 @@ describe('README', () => {
     expect(example('js')).not.toMatch(/\btype\b|: (string|Raft)\b|<string, string>/);
   });
 });
+
+describe('README errors', () => {
+  it('names every error class the package exports, with its code', async () => {
+    const api = (await import('../src/index.js')) as Record<string, unknown>;
+    const errors = Object.entries(api).filter(([, value]) => typeof value === 'function' && value.prototype instanceof Error);
+    expect(errors.length).toBeGreaterThan(20);
+    const missing = errors.filter(([name]) => !readme.includes(`\`${name}\``)).map(([name]) => name);
+    expect(missing, 'error classes the README does not name').toEqual([]);
+    const codes = errors
+      .filter(([name]) => name !== 'MembershipError' && name !== 'ProtocolError')
+      .map(([name, value]) => [name, (Reflect.construct(value as new (...args: unknown[]) => { code: string }, ['x', 'y', 'z']) as { code: string }).code] as const);
+    const unnamed = codes.filter(([, code]) => !readme.includes(`\`${code}\``) && !/^ERR_(FRAME_TOO_LARGE|EMPTY_FRAME|MALFORMED_FRAME|INVALID_MESSAGE|BAD_PREAMBLE)$/.test(code));
+    expect(unnamed, 'codes the README does not give').toEqual([]);
+  });
+});
