@@ -13,15 +13,15 @@ import type { Command, Reply, Step } from './protocol.js';
 const id = process.argv[2];
 const bootstrap = process.argv[3] === 'bootstrap';
 if (!id || !process.send) {
-  console.error('usage: started by demo/cluster.ts with an IPC channel: member.ts ID [bootstrap]');
+  console.error('usage: started by demo/cluster.ts with an IPC channel: member.ts ID [bootstrap] [--data-dir DIR]');
   process.exit(64);
 }
 const send = (reply: Reply): void => {
   process.send?.(reply);
 };
 
-const member = await ClusterMember.start({ id, bootstrap });
-member.server.serveConfiguration(member.raft);
+const dataDir = process.argv.includes('--data-dir') ? process.argv[process.argv.indexOf('--data-dir') + 1] : undefined;
+const member = await ClusterMember.start({ id, bootstrap, ...(dataDir ? { dataDir } : {}) });
 let stopping = false;
 const stop = async (): Promise<void> => {
   if (stopping) return;

@@ -8,6 +8,7 @@
  */
 import type { Duplex } from 'node:stream';
 import {
+  InvalidOptionError,
   TcpChanger,
   handleChangeRequests,
   type MembershipServerOptions,
@@ -16,8 +17,9 @@ import {
   type TcpChangerOptions,
 } from '../src/index.js';
 import { MembershipServer } from '../src/index.js';
+import { FileStorage } from './raft/file-storage.js';
 import { RaftNode, type RaftLogger } from './raft/node.js';
-import { MemoryStorage } from './raft/storage.js';
+import { MemoryStorage, type RaftStorage } from './raft/storage.js';
 import type { StreamLayer } from './raft/stream-layer.js';
 
 /** Options of {@link ClusterMember.start}. */
@@ -27,10 +29,19 @@ export interface ClusterMemberOptions {
   readonly port?: number;
   /** @default '127.0.0.1' */
   readonly host?: string;
-  /** Make this the first server of a new cluster. */
+  /**
+   * Make this the first server of a new cluster; ignored when the storage
+   * already holds state (a restart with the same command line).
+   */
   readonly bootstrap?: boolean;
-  /** Durable raft state; a restarted member gets its predecessor's. */
-  readonly storage?: MemoryStorage;
+  /**
+   * A directory for durable raft state (term, vote, log, in a journal); a
+   * process restarted with the same `dataDir` and `port` comes back with
+   * its state. Not with `storage`. @default state in memory only
+   */
+  readonly dataDir?: string;
+  /** Raft state to start from and keep (an in-process "restart" passes its predecessor's). Not with `dataDir`. */
+  readonly storage?: RaftStorage;
   /** @default 150 */
   readonly electionTimeoutMs?: number;
   /** @default 30 */
@@ -56,7 +67,7 @@ export interface ClusterMemberOptions {
   readonly route?: (target: ServerAddress) => ServerAddress | Promise<ServerAddress>;
 }
 
-/** A running raft server: membership and raft on one port. */
+/** A running raft server: membership and raft on one port; it answers `members` requests with its configuration. */
 export class ClusterMember {
   readonly id: ServerID;
   /** The address the others know this server by: the one it listens on unless `advertise` said otherwise. */
@@ -66,7 +77,9 @@ export class ClusterMember {
   readonly server: MembershipServer;
   readonly changer: TcpChanger;
   readonly raft: RaftNode;
-  readonly storage: MemoryStorage;
+  readonly storage: RaftStorage;
+  /** The storage this member opened (from `dataDir`) and closes. */
+  readonly #ownStorage: FileStorage | undefined;
   readonly #handling: Promise<void>;
   #closed: Promise<void> | undefined;
 
@@ -75,7 +88,9 @@ export class ClusterMember {
     this.address = address;
     this.listenAddress = listenAddress;
     this.server = server;
-    this.storage = options.storage ?? new MemoryStorage();
+    if (options.dataDir !== undefined && options.storage !== undefined) throw new InvalidOptionError('give dataDir or storage, not both');
+    this.#ownStorage = options.dataDir === undefined ? undefined : FileStorage.open(options.dataDir);
+    this.storage = this.#ownStorage ?? options.storage ?? new MemoryStorage();
     this.changer = new TcpChanger({
       ...options.client,
       address,
@@ -96,8 +111,16 @@ export class ClusterMember {
       heartbeatMs: options.heartbeatMs ?? 30,
       ...(options.raftLogger ? { logger: options.raftLogger } : {}),
     });
-    if (options.bootstrap) this.raft.bootstrap();
+    const fresh = this.storage.currentTerm === 0 && this.storage.entries.length === 0;
+    if (options.bootstrap && fresh) this.raft.bootstrap();
     this.raft.start();
+    const raft = this.raft;
+    // handleChangeRequests would let the server read raft.configuration(); this adds its index.
+    server.serveConfiguration({
+      state: () => raft.state(),
+      leader: () => raft.leader(),
+      configuration: () => ({ index: raft.configurationIndex, servers: raft.configuration() }),
+    });
     this.#handling = handleChangeRequests(this.raft, server.requests);
   }
 
@@ -135,6 +158,7 @@ export class ClusterMember {
       this.changer.close();
       await this.server.close();
       await this.#handling;
+      this.#ownStorage?.close();
     })();
     return this.#closed;
   }

@@ -22,6 +22,7 @@ export {
   UnsupportedRequestError,
   InvalidOptionError,
   InvalidAddressError,
+  ConformanceSetupError,
   ServerAlreadyListeningError,
   ServerNotRunningError,
   AbortError,
@@ -69,3 +70,14 @@ export {
   type ClientRedirectEvent,
   type ClientRetryEvent,
 } from './diagnostics.js';
+export {
+  Requirement,
+  Outcome,
+  type ConformanceCaseResult,
+  type ConformanceReport,
+  type ConformanceSummary,
+} from './conformance/case.js';
+export { runServerConformance } from './conformance/server/run-server.js';
+export { CONFORMANCE_ID_PREFIX, type ServerConformanceOptions } from './conformance/server/server-options.js';
+export { runClientConformance, type ClientConformanceOptions } from './conformance/client/run-client.js';
+export type { DialerFunction, DialerInvocation, DialerOutcome } from './conformance/client/dialer.js';

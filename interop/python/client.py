@@ -2,7 +2,7 @@
 """A raft-membership dialer, written from docs/wire-format.md alone.
 
   client.py join|leave|members --target HOST:PORT --id ID [--address A] [--role R]
-            [--cluster NAME] [--secret S] [--timeout SECONDS]
+            [--cluster NAME] [--secret S | --secret-file F] [--timeout SECONDS]
   client.py pipeline --target HOST:PORT --count N [--cluster NAME] [--secret S]
 
 Prints one JSON line. Exit 0 success, 1 refusal, 2 timeout (the deadline passed).
@@ -20,6 +20,7 @@ import time
 import rftm
 
 MAX_HOPS = 8  # §8: "follow at most a bounded number of such hops per call"
+MAX_RESTARTS = 8  # §7: members pages start again when the index changes; bounded too
 BACKOFF_FIRST_S = 0.05
 BACKOFF_MAX_S = 1.0
 
@@ -43,10 +44,44 @@ def exchange(sock: socket.socket, req: rftm.Request, deadline: rftm.Deadline) ->
         return rftm.parse_response(payload, for_members=req.type == "members")
 
 
+def new_rid() -> int:
+    return random.randrange(rftm.MAX_RID + 1)
+
+
+def members_pages(sock: socket.socket, deadline: rftm.Deadline) -> rftm.Response:
+    """§7: follow every `next`; start again from 0 when the index changes."""
+    for _ in range(MAX_RESTARTS):
+        first = exchange(sock, rftm.Request("members", new_rid()), deadline)
+        if not first.ok or first.next is None:
+            return first
+        members, resp = list(first.members or []), first
+        while resp.next is not None:
+            resp = exchange(sock, rftm.Request("members", new_rid(), offset=resp.next), deadline)
+            if not resp.ok or resp.index != first.index:
+                break
+            members += resp.members or []
+        if not resp.ok:
+            return resp
+        if resp.index == first.index:
+            return rftm.ok(first.rid, first.index, members)
+    raise rftm.ProtocolError("the configuration kept changing between pages")
+
+
+def read_secret(args: argparse.Namespace) -> bytes | None:
+    """§4: a text secret is its UTF-8 bytes; a secret file, its bytes less one trailing newline."""
+    if args.secret is not None:
+        return args.secret.encode("utf-8")
+    if args.secret_file is None:
+        return None
+    with open(args.secret_file, "rb") as f:
+        data = f.read()
+    return data[:-2] if data.endswith(b"\r\n") else data[:-1] if data.endswith(b"\n") else data
+
+
 def call(args: argparse.Namespace) -> dict:
     deadline = rftm.Deadline(args.timeout)
     cluster = args.cluster.encode("utf-8")
-    secret = None if args.secret is None else args.secret.encode("utf-8")  # §4: a text secret is its UTF-8 bytes
+    secret = read_secret(args)
     target, hops, attempts, backoff = args.target, 0, 0, BACKOFF_FIRST_S
     last: str = "no attempt made"
     while not deadline.expired():
@@ -54,9 +89,11 @@ def call(args: argparse.Namespace) -> dict:
         try:
             sock = rftm.dial(target, rftm.CHANNEL_MEMBERSHIP, deadline, cluster, secret)
             try:
-                req = rftm.Request(args.op, random.randrange(rftm.MAX_RID + 1),
-                                   args.id or "", args.address or "", args.role)
-                resp = exchange(sock, req, deadline)
+                if args.op == "members":
+                    resp = members_pages(sock, deadline)
+                else:
+                    req = rftm.Request(args.op, new_rid(), args.id or "", args.address or "", args.role)
+                    resp = exchange(sock, req, deadline)
             finally:
                 sock.close()
             if resp.ok:
@@ -80,6 +117,8 @@ def call(args: argparse.Namespace) -> dict:
                 raise Refused("handshake_refused", last, reason=e.reason, target=target) from e
         except rftm.AuthenticationError as e:
             raise Refused("authentication", str(e), target=target) from e
+        except rftm.PreambleError as e:  # §3: a broken reply: fail, don't retry
+            raise Refused("bad_reply", str(e), target=target) from e
         except (rftm.ProtocolError, rftm.FrameClosed) as e:
             last = f"protocol error: {e}"  # §9: outcome unknown, as with timeout: retry
         except (OSError, EOFError) as e:  # includes socket.timeout
@@ -93,7 +132,7 @@ def pipeline(args: argparse.Namespace) -> dict:
     """Send N leave requests in one write; check every response is matched by rid."""
     deadline = rftm.Deadline(args.timeout)
     cluster = args.cluster.encode("utf-8")
-    secret = None if args.secret is None else args.secret.encode("utf-8")
+    secret = read_secret(args)
     n = args.count
     base = random.randrange(rftm.MAX_RID + 1 - n)
     rids = [base + i for i in range(n)]
@@ -136,6 +175,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--role", default="voter", choices=["voter", "nonvoter"])
     p.add_argument("--cluster", default="")
     p.add_argument("--secret")
+    p.add_argument("--secret-file")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds")
     p.add_argument("--count", type=int, default=100)
     args = p.parse_args(argv)

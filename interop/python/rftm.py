@@ -87,6 +87,10 @@ class DecodeError(ProtocolError):
     """A payload that is not exactly one plain MessagePack value (§6)."""
 
 
+class PreambleError(ProtocolError):
+    """A reply the dialer must refuse (§3): it closes and fails, without retrying."""
+
+
 # ---------------------------------------------------------------- MessagePack subset
 
 
@@ -426,13 +430,13 @@ def dial(
         status, detail = read_reply(sock, deadline)
         if status == ACCEPTED:
             if detail:
-                raise ProtocolError("Accepted to a hello must have an empty detail")
+                raise PreambleError("Accepted to a hello must have an empty detail")
             if secret is not None:
                 raise AuthenticationError("server accepted without proving it knows the secret")
             return sock
         if status == CHALLENGE:
             if len(detail) != NONCE_LEN:
-                raise ProtocolError("Challenge detail must be 32 bytes")
+                raise PreambleError("Challenge detail must be 32 bytes")
             if secret is None:
                 raise AuthenticationError("server requires a secret")
             ns = detail
@@ -441,12 +445,12 @@ def dial(
             status, detail = read_reply(sock, deadline)
             if status == ACCEPTED:
                 if len(detail) != PROOF_LEN:
-                    raise ProtocolError("Accepted after auth must carry a 32-byte proof")
+                    raise PreambleError("Accepted after auth must carry a 32-byte proof")
                 if not hmac.compare_digest(detail, proof_server(secret, hello, ns, nc)):
                     raise AuthenticationError("server proof does not match")
                 return sock
             if status == CHALLENGE:
-                raise ProtocolError("a second Challenge")
+                raise PreambleError("a second Challenge")
         if status == AUTH_FAILED:
             raise AuthenticationError("server refused the secret")
         _refuse(status, detail)
@@ -458,9 +462,10 @@ def dial(
 
 def _refuse(status: int, detail: bytes) -> None:
     if status not in STATUS_NAMES or status in (ACCEPTED, CHALLENGE):
-        raise ProtocolError(f"unknown reply status {status:#04x}")
+        raise PreambleError(f"unknown reply status {status:#04x}")
     if status == UNSUPPORTED_VERSION and len(detail) != 1:
-        raise ProtocolError("UnsupportedVersion detail must be 1 byte")
+        # §3: 0 or 2 bytes is a broken reply, never read from its first byte
+        raise PreambleError("UnsupportedVersion detail must be 1 byte")
     raise HandshakeRefused(status, detail)
 
 
@@ -595,8 +600,8 @@ MAX_INDEX = 2 ** 53 - 1  # §7
 
 
 def valid_index(v: Any) -> bool:
-    """Any unsigned integer decodes; one beyond MAX_INDEX is then dropped (§7)."""
-    return isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2 ** 64
+    """An index a success can carry (§7): an integer 0 … 2^53-1."""
+    return isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_INDEX
 
 
 # ---------------------------------------------------------------- messages (§7)
@@ -703,12 +708,13 @@ def error(rid: int, code: str, message: str, leader: str | None = None) -> Respo
     return Response(rid, False, code=code, message=message, leader=leader)
 
 
-def peek_rid(payload: bytes) -> int | None:
-    """The rid of a response if it has a valid one (to match before full checks)."""
+def peek_rid(payload: bytes) -> int:
+    """The rid of a response, to match it before full checks. A payload that is not
+    a map with a valid rid cannot be decoded: ProtocolError (§9: close the connection)."""
     v = unpackb(payload)
     if isinstance(v, dict) and valid_rid(v.get("rid")):
         return v["rid"]
-    return None
+    raise ProtocolError("response is not a map with a valid rid")
 
 
 def parse_response(payload: bytes, for_members: bool = False) -> Response:
@@ -721,10 +727,10 @@ def parse_response(payload: bytes, for_members: bool = False) -> Response:
         raise ProtocolError("response without a valid rid and ok")
     if okv:
         index = v.get("index")
-        if index is not None and not valid_index(index):  # §7: nil is absent
-            raise ProtocolError("index must be an unsigned integer")
-        if index is not None and index > MAX_INDEX:
-            index = None  # §7: a success all the same, without an index
+        if not valid_index(index):
+            # §7: a fraction, a string, a negative number or one past 2^53-1 from a
+            # server that breaks the rule: a success all the same, without an index
+            index = None
         members = None
         if for_members:
             raw = v.get("members")

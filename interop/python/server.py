@@ -8,7 +8,7 @@ members; a raft-channel connection gets its bytes echoed back.
   server.py [--cluster NAME] [--secret S] [--follower-of HOST:PORT]
             [--unknown-leader N] [--no-members] [--max-frame BYTES]
             [--preamble-ms MS] [--idle-ms MS] [--max-conns N] [--id ID]
-            [--index-base N]
+            [--index-base N] [--fill N]
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ import sys
 import threading
 
 import rftm
+
+
+MAX_RESPONSE = 65536  # §7: no response payload is larger
 
 
 class Config:
@@ -48,10 +51,22 @@ class Config:
                 self.index += 1
             return rftm.ok(rid, self.index)  # leaving twice is a success (idempotent, §8)
 
-    def list(self, rid: int) -> rftm.Response:
+    def list(self, rid: int, offset: int) -> rftm.Response:
+        """One page from `offset` (§7): as many servers as fit 65536 bytes, then `next`."""
         with self.lock:
             ms = [{"id": i, "address": a, "role": r} for i, (a, r) in self.members.items()]
-            return rftm.ok(rid, self.index, ms)
+            index = self.index
+        # the answer without servers, with room for the largest array header and next
+        room = MAX_RESPONSE - len(rftm.packb(rftm.ok(rid, index, [], next=rftm.MAX_RID).to_map())) - 4
+        page: list[dict] = []
+        for m in ms[offset:]:
+            size = len(rftm.packb(m))
+            if page and size > room:
+                break
+            page.append(m)
+            room -= size
+        after = offset + len(page)
+        return rftm.ok(rid, index, page, next=after if after < len(ms) else None)
 
 
 class Server:
@@ -165,7 +180,7 @@ class Server:
             return self.config.leave(req.rid, req.id)
         if self.args.no_members:
             return rftm.error(req.rid, rftm.UNSUPPORTED, "no configuration")
-        return self.config.list(req.rid)
+        return self.config.list(req.rid, req.offset)
 
 
 def main(argv: list[str]) -> int:
@@ -184,10 +199,15 @@ def main(argv: list[str]) -> int:
     p.add_argument("--index-base", type=int, default=1,
                    help="the first configuration index (above 2^53-1 it breaks §7 on purpose, "
                         "to test a dialer against such a server)")
+    p.add_argument("--fill", type=int, default=0,
+                   help="start with N more servers (256-byte ids), so that members answers come in pages")
     args = p.parse_args(argv)
     if args.follower_of and not rftm.valid_address(args.follower_of):
         p.error("--follower-of must be host:port")
     server = Server(args)
+    for n in range(args.fill):
+        ident = f"fill-{n:05d}-" + "f" * 245
+        server.config.members[ident] = (f"192.0.2.{n % 250 + 1}:{10000 + n}", "nonvoter")
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     print(server.port, flush=True)
     server.serve()

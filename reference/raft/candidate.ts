@@ -4,7 +4,7 @@
  */
 import type { RaftState } from '../../src/membership/raft.js';
 import type { ServerID } from '../../src/membership/types.js';
-import { isVoter, type Configuration } from './configuration.js';
+import type { Configuration } from './configuration.js';
 import { collectVotes } from './election.js';
 import type { RaftLog } from './log.js';
 import { RpcType, type RequestVoteResult } from './messages.js';
@@ -20,6 +20,8 @@ export interface CandidacyHost {
   closed(): boolean;
   started(): boolean;
   latest(): Configuration;
+  /** True when this server may stand for election (see `RaftNode`). */
+  mayCampaign(): boolean;
   peer(id: ServerID): Peer | undefined;
   /** When a leader was last heard from (`performance.now()`); a change means one was heard meanwhile. */
   lastLeaderContact(): number;
@@ -47,8 +49,7 @@ export class Candidacy {
     const host = this.#host;
     clearTimeout(this.#electionTimer);
     this.#electionTimer = undefined;
-    // Non-voters and servers removed from the configuration never campaign.
-    if (host.closed() || !host.started() || host.state() === 'leader' || !isVoter(host.latest(), host.id)) return;
+    if (host.closed() || !host.started() || host.state() === 'leader' || !host.mayCampaign()) return;
     const timeout = host.electionTimeoutMs * (1 + Math.random());
     this.#electionTimer = setTimeout(() => void this.campaign(false), timeout);
   }
@@ -64,7 +65,7 @@ export class Candidacy {
    */
   async campaign(transfer: boolean): Promise<void> {
     const host = this.#host;
-    if (host.closed() || host.state() === 'leader' || !isVoter(host.latest(), host.id)) return;
+    if (host.closed() || host.state() === 'leader' || !host.mayCampaign()) return;
     if (!transfer) {
       const term = host.term();
       const contact = host.lastLeaderContact();

@@ -7,6 +7,8 @@ import { ChangeRejectedError, MembershipTimeoutError } from '../../src/membershi
 import type { ConfigurationServer } from '../../src/membership/raft.js';
 import type { ServerAddress, ServerID } from '../../src/membership/types.js';
 import { isVoter, planChange, type Change, type Configuration } from './configuration.js';
+import { MAX_ENTRY_BYTES, entryBytes } from './limits.js';
+import { EntryKind } from './log.js';
 
 /** How many catch-up rounds a joining voter gets (§4.2.1). */
 export const MAX_CATCH_UP_ROUNDS = 10;
@@ -68,6 +70,10 @@ export class ChangeQueue {
     }
     const servers = planChange(latest, change);
     if (!servers) return latest.index;
+    const bytes = entryBytes({ index: host.lastIndex() + 1, term, kind: EntryKind.Configuration, servers });
+    if (bytes > MAX_ENTRY_BYTES) {
+      throw new ChangeRejectedError(`the configuration would take ${bytes} bytes, over the ${MAX_ENTRY_BYTES}-byte entry limit; nothing was changed`);
+    }
     const joiningVoter =
       change.op === 'add' && change.id !== host.id && servers.some((s) => s.id === change.id && s.role === 'voter') && !isVoter(latest, change.id);
     let index: number;

@@ -30,6 +30,20 @@ export function isVoter(config: Configuration, id: ServerID): boolean {
   return findServer(config, id)?.role === 'voter';
 }
 
+/**
+ * Whether server `id` may stand for election. A voter of its latest
+ * configuration may; so may a server whose latest configuration is its own
+ * removal, not known to be committed (`latest.index > commitIndex`), while
+ * it was a voter of the committed one: it may hold that entry when a
+ * majority does not, and then the others need it (dissertation §4.1: a
+ * candidate counts votes by its latest configuration, which need not
+ * include itself). Non-voters and servers whose removal committed never
+ * campaign.
+ */
+export function mayCampaign(id: ServerID, latest: Configuration, committed: Configuration, commitIndex: number): boolean {
+  return isVoter(latest, id) || (latest.index > commitIndex && isVoter(committed, id));
+}
+
 /** The ids of `config`'s voters. */
 export function voterIds(config: Configuration): ServerID[] {
   return config.servers.filter((server) => server.role === 'voter').map((server) => server.id);

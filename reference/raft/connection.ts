@@ -1,18 +1,16 @@
 /**
- * Reference raft engine (not part of the published API): RPC over one
- * stream, framed with the library's own codec. The dialer sends requests;
- * the acceptor answers each, in order, on the same stream; a node accepts
- * its streams with `acceptStreams`.
+ * Reference raft engine (not part of the published API): the dialing end of
+ * RPC over one stream, framed with the library's own codec. The dialer sends
+ * requests; the acceptor answers each, in order, on the same stream
+ * (./inbound.ts).
  */
 import type { Duplex } from 'node:stream';
 import { MembershipError } from '../../src/membership/errors.js';
 import { FrameDecoder } from '../../src/protocol/frame-decoder.js';
 import { decodePayload, encodeFrame } from '../../src/protocol/msgpack.js';
-import { parseRequest, parseResponse, responseTypeOf, type ResponseTo, type RpcRequest, type RpcResponse } from './messages.js';
+import { MAX_RESPONSE_FRAME_SIZE } from './limits.js';
+import { parseResponse, responseTypeOf, type ResponseTo, type RpcRequest, type RpcResponse } from './messages.js';
 import type { StreamLayer } from './stream-layer.js';
-
-/** Big enough for a batch of AppendEntries; the decoder's own ceiling. */
-export const MAX_RPC_FRAME_SIZE = 16 * 1024 * 1024;
 
 /** An RPC to a peer failed: dial error, timeout, closed or broken stream. Internal: callers retry. */
 export class RpcFailedError extends MembershipError {
@@ -85,7 +83,7 @@ export class RpcClient {
       throw new RpcFailedError('connection closed');
     }
     this.#stream = stream;
-    const decoder = new FrameDecoder({ maxFrameSize: MAX_RPC_FRAME_SIZE });
+    const decoder = new FrameDecoder({ maxFrameSize: MAX_RESPONSE_FRAME_SIZE });
     stream.on('data', (chunk: Buffer) => {
       try {
         decoder.push(chunk, (payload) => this.#deliver(stream, parseResponse(decodePayload(payload))));
@@ -118,61 +116,5 @@ export class RpcClient {
       clearTimeout(p.timer);
       p.reject(error);
     }
-  }
-}
-
-/**
- * Answers the requests arriving on an accepted `stream` with `handle`,
- * which runs synchronously so answers leave in order. A malformed message,
- * or a handler that throws on it, destroys the stream; the node carries on.
- * Reading pauses while the peer does not read our answers.
- */
-export function serveStream(stream: Duplex, handle: (request: RpcRequest) => RpcResponse, onError: (error: Error) => void): void {
-  const decoder = new FrameDecoder({ maxFrameSize: MAX_RPC_FRAME_SIZE });
-  const onPayload = (payload: Buffer): void => {
-    if (stream.destroyed) return;
-    const answer = handle(parseRequest(decodePayload(payload)));
-    if (!stream.write(encodeFrame(answer))) {
-      stream.pause();
-      stream.once('drain', () => stream.resume());
-    }
-  };
-  stream.on('data', (chunk: Buffer) => {
-    try {
-      decoder.push(chunk, onPayload);
-    } catch (error) {
-      onError(error as Error);
-      stream.destroy();
-    }
-  });
-  stream.on('error', () => stream.destroy());
-}
-
-/**
- * Accepts streams from `layer` until `signal` aborts, answering each with
- * {@link serveStream}. `inbound` holds the open ones, so that the owner can
- * destroy them when it closes.
- */
-export async function acceptStreams(
-  layer: StreamLayer,
-  signal: AbortSignal,
-  inbound: Set<Duplex>,
-  handle: (request: RpcRequest) => RpcResponse,
-  onError: (error: Error) => void,
-): Promise<void> {
-  while (!signal.aborted) {
-    let stream: Duplex;
-    try {
-      stream = await layer.accept(signal);
-    } catch {
-      return; // closed, here or by the layer's owner
-    }
-    if (signal.aborted) {
-      stream.destroy();
-      return;
-    }
-    inbound.add(stream);
-    stream.once('close', () => inbound.delete(stream));
-    serveStream(stream, handle, onError);
   }
 }

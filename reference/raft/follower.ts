@@ -48,18 +48,21 @@ export function handleAppendEntries(ctx: FollowerContext, request: AppendEntries
     return answer(false, 0, Math.max(ctx.commitIndex() + 1, log.firstIndexOfTerm(prevLogIndex)));
   }
 
+  // Entries already held are skipped; from the first one that is not, the rest is new.
+  const { entries } = request;
+  const first = entries.findIndex((entry) => log.termAt(entry.index) !== entry.term);
+  const fresh = first < 0 ? [] : entries.slice(first);
   let configurationTouched = false;
-  for (const entry of request.entries) {
-    const existing = log.termAt(entry.index);
-    if (existing === entry.term) continue;
-    if (existing !== undefined) {
-      if (entry.index <= ctx.commitIndex()) throw new InvalidMessageError(`leader tried to overwrite committed entry ${entry.index}`);
+  if (fresh.length > 0) {
+    const from = fresh[0]!.index;
+    if (from <= log.lastIndex) {
+      if (from <= ctx.commitIndex()) throw new InvalidMessageError(`leader tried to overwrite committed entry ${from}`);
       // A truncated suffix may hold a configuration entry: roll it back too.
-      configurationTouched ||= ctx.latest().index >= entry.index;
-      log.truncateFrom(entry.index);
+      configurationTouched = ctx.latest().index >= from;
+      log.truncateFrom(from);
     }
-    log.append(entry);
-    configurationTouched ||= entry.servers !== undefined;
+    log.append(fresh);
+    configurationTouched ||= fresh.some((entry) => entry.servers !== undefined);
   }
   if (configurationTouched) ctx.configurationChanged();
 
@@ -85,7 +88,7 @@ export function handleRequestVote(ctx: FollowerContext, request: RequestVoteRequ
   if (request.preVote) return answer(upToDate && request.term > storage.currentTerm);
   ctx.observeTerm(request.term);
   if ((storage.votedFor !== null && storage.votedFor !== request.candidateId) || !upToDate) return answer(false);
-  storage.votedFor = request.candidateId;
+  storage.setTermAndVote(storage.currentTerm, request.candidateId);
   ctx.resetElectionTimer();
   return answer(true);
 }

@@ -6,6 +6,7 @@
 import type { RaftState } from '../../src/membership/raft.js';
 import type { ServerID } from '../../src/membership/types.js';
 import { isVoter, quorumMatchIndex, type Configuration } from './configuration.js';
+import { EntryTooLargeError, MAX_ENTRY_BYTES, entryBytes } from './limits.js';
 import { EntryKind, type LogEntry, type RaftLog } from './log.js';
 import { RpcType } from './messages.js';
 import type { RaftLogger } from './options.js';
@@ -38,8 +39,12 @@ export class Leadership {
   readonly #host: LeadershipHost;
   /** The index of this leader's no-op; changes wait until it commits. */
   #readyIndex = 0;
-  #handingOff = false;
+  /** The hand-off under way, if any: a second caller waits for the same one. */
+  #handOff: Promise<void> | undefined;
   #quorumTimer: NodeJS.Timeout | undefined;
+  /** The end of the log as of the last sync: what the leader counts for itself. */
+  #durableIndex = 0;
+  #syncScheduled = false;
 
   constructor(host: LeadershipHost) {
     this.#host = host;
@@ -49,14 +54,21 @@ export class Leadership {
     return this.#readyIndex;
   }
 
+  /** How much of its own log the leader knows to be durable: its own match index. */
+  get durableIndex(): number {
+    return this.#durableIndex;
+  }
+
   /** True while handing leadership over: the node takes no new requests. */
   get handingOff(): boolean {
-    return this.#handingOff;
+    return this.#handOff !== undefined;
   }
 
   /** Takes office: the node's state is already `leader`. Replication starts and a no-op is appended at once. */
   begin(): void {
     const host = this.#host;
+    // A candidate's log is durable: it synced before each answer as a follower.
+    this.#durableIndex = host.log.lastIndex;
     host.peers.startReplication(host.term());
     this.#readyIndex = this.append({ kind: EntryKind.Noop });
     this.#quorumTimer = setInterval(() => this.#checkQuorum(), host.electionTimeoutMs);
@@ -73,15 +85,43 @@ export class Leadership {
     clearInterval(this.#quorumTimer);
   }
 
-  /** Appends `entry` in the current term; resolves to its index. A configuration takes effect at once. */
+  /**
+   * Appends `entry` in the current term; resolves to its index. A
+   * configuration takes effect at once. Throws {@link EntryTooLargeError}
+   * for an entry that would not fit an AppendEntries.
+   */
   append(entry: Omit<LogEntry, 'index' | 'term'>): number {
     const { log, peers } = this.#host;
     const index = log.lastIndex + 1;
-    log.append({ ...entry, index, term: this.#host.term() });
+    const full: LogEntry = { ...entry, index, term: this.#host.term() };
+    const bytes = entryBytes(full);
+    if (bytes > MAX_ENTRY_BYTES) throw new EntryTooLargeError(`a ${entry.kind} entry of ${bytes} bytes is over the ${MAX_ENTRY_BYTES}-byte limit`);
+    log.append([full]);
     if (entry.servers) this.#host.configurationChanged();
     peers.kick();
-    this.advanceCommit();
+    this.#syncSoon();
     return index;
+  }
+
+  /**
+   * Syncs the log once the AppendEntries for what was just appended are on
+   * their way (dissertation §10.2.1: the leader writes its log in parallel
+   * with replication), then counts the leader's own entries towards a
+   * commit: it counts only what is on its disk.
+   */
+  #syncSoon(): void {
+    if (this.#syncScheduled) return;
+    this.#syncScheduled = true;
+    setImmediate(() => {
+      this.#syncScheduled = false;
+      const host = this.#host;
+      // Whoever leads now (this term or a later one) counts what is synced here.
+      if (host.state() === 'shutdown') return;
+      const last = host.log.lastIndex;
+      host.log.sync();
+      this.#durableIndex = last;
+      this.advanceCommit();
+    });
   }
 
   /** Commits what a majority of the latest configuration's voters hold. */
@@ -93,13 +133,16 @@ export class Leadership {
     if (match > host.commitIndex() && host.log.termAt(match) === host.term()) {
       host.setCommitIndex(match);
       host.peers.kick();
+      // Its own removal is committed (as a change it made, or as what it was elected to commit): hand over.
+      const latest = host.latest();
+      if (!isVoter(latest, host.id) && latest.index <= match) void this.handOff(host.term(), performance.now() + host.electionTimeoutMs);
     }
   }
 
   /** A leader that has not heard from a majority for an election timeout steps down (check-quorum). */
   #checkQuorum(): void {
     const host = this.#host;
-    if (host.state() === 'leader' && !this.#handingOff && isVoter(host.latest(), host.id) && !host.peers.heardFromQuorum(host.latest())) {
+    if (host.state() === 'leader' && !this.handingOff && isVoter(host.latest(), host.id) && !host.peers.heardFromQuorum(host.latest())) {
       host.logger('warn', `${host.id} lost contact with a majority; stepping down`);
       host.stepDown();
     }
@@ -108,11 +151,18 @@ export class Leadership {
   /**
    * Once its own removal has committed, a leader passes leadership to the
    * most up-to-date voter with TimeoutNow (dissertation §3.10) and steps
-   * down, so the cluster is not leaderless for an election timeout.
+   * down, so the cluster is not leaderless for an election timeout. A call
+   * while one is under way waits for that one.
    */
-  async handOff(term: number, deadline: number): Promise<void> {
+  handOff(term: number, deadline: number): Promise<void> {
+    this.#handOff ??= this.#handOver(term, deadline).finally(() => {
+      this.#handOff = undefined;
+    });
+    return this.#handOff;
+  }
+
+  async #handOver(term: number, deadline: number): Promise<void> {
     const host = this.#host;
-    this.#handingOff = true;
     try {
       const target = host.peers.transferTarget(host.latest());
       if (target) {
@@ -124,8 +174,6 @@ export class Leadership {
     } catch (error) {
       // The others elect a leader by themselves after an election timeout.
       host.logger('warn', `${host.id}: leadership hand-off failed: ${(error as Error).message}`);
-    } finally {
-      this.#handingOff = false;
     }
     if (host.isLeader(term)) host.stepDown();
   }

@@ -28,11 +28,13 @@ export interface LogEntry {
   readonly servers?: readonly ConfigurationServer[];
 }
 
-/** Log indexes start at 1; index 0 is the empty prefix, of term 0. */
+/** Log indexes start at 1; index 0 is the empty prefix, of term 0. Changes go through to the storage. */
 export class RaftLog {
-  readonly #entries: LogEntry[];
+  readonly #storage: RaftStorage;
+  readonly #entries: readonly LogEntry[];
 
   constructor(storage: RaftStorage) {
+    this.#storage = storage;
     this.#entries = storage.entries;
   }
 
@@ -59,15 +61,22 @@ export class RaftLog {
     return this.#entries.slice(from - 1, from - 1 + max);
   }
 
-  /** Appends `entry`, whose index must be `lastIndex + 1`. */
-  append(entry: LogEntry): void {
-    if (entry.index !== this.lastIndex + 1) throw new RangeError(`append of index ${entry.index} after ${this.lastIndex}`);
-    this.#entries.push(entry);
+  /** Appends `entries`, consecutive from `lastIndex + 1`, in one storage write. */
+  append(entries: readonly LogEntry[]): void {
+    entries.forEach((entry, i) => {
+      if (entry.index !== this.lastIndex + 1 + i) throw new RangeError(`append of index ${entry.index} after ${this.lastIndex + i}`);
+    });
+    if (entries.length > 0) this.#storage.append(entries);
+  }
+
+  /** Returns once the log is durable (see {@link RaftStorage.sync}). */
+  sync(): void {
+    this.#storage.sync();
   }
 
   /** Drops the entries from `index` on (a follower's conflicting suffix). */
   truncateFrom(index: number): void {
-    this.#entries.length = Math.max(0, index - 1);
+    if (index <= this.lastIndex) this.#storage.truncateFrom(index);
   }
 
   /** §5.4.1: is a log ending at (lastIndex, lastTerm) at least as up to date as this one? */

@@ -111,9 +111,12 @@ function uint(fields: Fields, name: string): number {
   return value;
 }
 
+/** The longest id or address a message may carry, in characters. */
+export const MAX_ID_LENGTH = 1024;
+
 function text(fields: Fields, name: string): string {
   const value = fields[name];
-  if (typeof value !== 'string' || value.length === 0 || value.length > 1024) fail(`${name} is not a non-empty string`);
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) fail(`${name} is not a non-empty string`);
   return value;
 }
 
@@ -140,7 +143,8 @@ function server(value: unknown): ConfigurationServer {
   return { id: text(fields, 'id'), address: address(fields, 'address'), role };
 }
 
-function entry(value: unknown): LogEntry {
+/** Checks a decoded log entry; throws {@link InvalidMessageError}. */
+export function parseEntry(value: unknown): LogEntry {
   const fields = record(value, 'log entry');
   const index = uint(fields, 'index');
   const term = uint(fields, 'term');
@@ -165,7 +169,7 @@ function appendEntries(fields: Fields): AppendEntriesRequest {
   const term = uint(fields, 'term');
   const prevLogIndex = uint(fields, 'prevLogIndex');
   if (!Array.isArray(fields.entries)) fail('entries is not an array');
-  const entries = fields.entries.map(entry);
+  const entries = fields.entries.map(parseEntry);
   entries.forEach((e, i) => {
     if (e.index !== prevLogIndex + 1 + i) fail('entries are not consecutive after prevLogIndex');
     if (e.term > term || (i > 0 && e.term < entries[i - 1]!.term)) fail('entry terms are out of order');

@@ -5,17 +5,17 @@
  */
 import type { Duplex } from 'node:stream';
 import { parseAddress } from '../../src/membership/address.js';
-import { InvalidOptionError, MembershipTimeoutError, NotLeaderError, ShuttingDownError } from '../../src/membership/errors.js';
+import { ChangeRejectedError, InvalidOptionError, MembershipTimeoutError, NotLeaderError, ShuttingDownError } from '../../src/membership/errors.js';
 import type { ConfigurationServer, Raft, RaftState } from '../../src/membership/raft.js';
 import type { ServerAddress, ServerID } from '../../src/membership/types.js';
 import { Candidacy, type CandidacyHost } from './candidate.js';
 import { ChangeQueue, type ChangeHost } from './changes.js';
-import { EMPTY_CONFIGURATION, type Configuration } from './configuration.js';
-import { acceptStreams } from './connection.js';
+import { EMPTY_CONFIGURATION, mayCampaign, type Configuration } from './configuration.js';
 import { Conditions } from './conditions.js';
 import { EntryKind, RaftLog } from './log.js';
-import { RpcType, type RpcRequest, type RpcResponse } from './messages.js';
+import { MAX_ID_LENGTH, RpcType, type RpcRequest, type RpcResponse } from './messages.js';
 import { handleAppendEntries, handleRequestVote, type FollowerContext } from './follower.js';
+import { acceptStreams } from './inbound.js';
 import { Leadership, type LeadershipHost } from './leader.js';
 import { resolveOptions, type RaftLogger, type RaftNodeOptions, type StateChange } from './options.js';
 import { PeerSet } from './peer-set.js';
@@ -33,6 +33,7 @@ export class RaftNode implements Raft {
   readonly address: ServerAddress;
   readonly electionTimeoutMs: number;
   readonly heartbeatMs: number;
+  readonly frameTimeoutMs: number;
   readonly #layer: StreamLayer;
   readonly #storage: RaftStorage;
   readonly #log: RaftLog;
@@ -64,6 +65,7 @@ export class RaftNode implements Raft {
     this.address = resolved.address;
     this.electionTimeoutMs = resolved.electionTimeoutMs;
     this.heartbeatMs = resolved.heartbeatMs;
+    this.frameTimeoutMs = resolved.frameTimeoutMs;
     this.#layer = resolved.layer;
     this.#storage = resolved.storage;
     this.#log = new RaftLog(this.#storage);
@@ -75,7 +77,9 @@ export class RaftNode implements Raft {
       log: this.#log,
       electionTimeoutMs: this.electionTimeoutMs,
       heartbeatMs: this.heartbeatMs,
+      maxBackoffMs: resolved.maxBackoffMs,
       commitIndex: () => this.#commitIndex,
+      ownMatchIndex: () => this.#leadership.durableIndex,
       isLeader: (term) => this.#isLeader(term),
       onAppendResult: (term, result) => {
         this.#observeTerm(result.term);
@@ -140,8 +144,9 @@ export class RaftNode implements Raft {
     if (this.#started || this.#storage.currentTerm !== 0 || this.#log.lastIndex !== 0) {
       throw new InvalidOptionError('bootstrap needs a fresh storage and a node that was not started');
     }
-    this.#storage.currentTerm = 1;
-    this.#log.append({ index: 1, term: 1, kind: EntryKind.Configuration, servers: [{ id: this.id, address: this.address, role: 'voter' }] });
+    this.#storage.setTermAndVote(1, null);
+    this.#log.append([{ index: 1, term: 1, kind: EntryKind.Configuration, servers: [{ id: this.id, address: this.address, role: 'voter' }] }]);
+    this.#storage.sync();
     this.#latest = this.#log.configurationAt(1);
   }
 
@@ -151,13 +156,11 @@ export class RaftNode implements Raft {
     this.#started = true;
     this.#latest = this.#log.configurationAt(this.#log.lastIndex);
     this.#syncPeers();
-    void acceptStreams(
-      this.#layer,
-      this.#closing.signal,
-      this.#inbound,
-      (request) => this.#handle(request),
-      (error) => this.#logger('warn', `${this.id}: closing a stream: ${error.message}`),
-    );
+    void acceptStreams(this.#layer, this.#closing.signal, this.#inbound, {
+      handle: (request) => this.#handle(request),
+      onError: (error) => this.#logger('warn', `${this.id}: closing a stream: ${error.message}`),
+      frameTimeoutMs: this.frameTimeoutMs,
+    });
     this.#candidacy.resetTimer();
     this.#emit();
   }
@@ -202,6 +205,8 @@ export class RaftNode implements Raft {
 
   async #change(...args: Parameters<ChangeQueue['run']>): Promise<number> {
     const [change] = args;
+    // Peers refuse longer ids on the wire (messages.ts): such an entry could never replicate.
+    if (change.id.length === 0 || change.id.length > MAX_ID_LENGTH) throw new ChangeRejectedError(`server id must be 1 to ${MAX_ID_LENGTH} characters`);
     if (change.op === 'add') parseAddress(change.address);
     this.#assertLeader();
     return this.#changes.run(...args);
@@ -219,9 +224,10 @@ export class RaftNode implements Raft {
     return !this.#closed && this.#state === 'leader' && this.term === term;
   }
 
-  #setTerm(term: number): void {
-    this.#storage.currentTerm = term;
-    this.#storage.votedFor = null;
+  /** A new term, with no vote yet (or this server's own, as candidate): durable before anything is sent in it. */
+  #setTerm(term: number, votedFor: ServerID | null = null): void {
+    this.#storage.setTermAndVote(term, votedFor);
+    this.#storage.sync();
   }
 
   /** Adopts a higher term seen in any message, as a follower. */
@@ -246,8 +252,7 @@ export class RaftNode implements Raft {
   }
 
   #becomeCandidate(): void {
-    this.#setTerm(this.term + 1);
-    this.#storage.votedFor = this.id;
+    this.#setTerm(this.term + 1, this.id);
     this.#state = 'candidate';
     this.#leaderId = '';
     this.#leaderAddress = '';
@@ -307,12 +312,21 @@ export class RaftNode implements Raft {
 
   // ---- streams and RPCs ---------------------------------------------------
 
+  /** Answers `request` once what it changed (a vote, entries) is durable. */
   #handle(request: RpcRequest): RpcResponse {
     if (this.#closed) throw new ShuttingDownError('raft node closed');
+    const answer = this.#dispatch(request);
+    this.#storage.sync();
+    return answer;
+  }
+
+  #dispatch(request: RpcRequest): RpcResponse {
     switch (request.type) {
       case RpcType.AppendEntries:
         return handleAppendEntries(this.#follower, request);
       case RpcType.RequestVote:
+        // A server we could not reach is back: a leader need not wait out its back-off.
+        this.#peers.get(request.candidateId)?.reachable();
         return handleRequestVote(this.#follower, request);
       case RpcType.TimeoutNow: {
         this.#observeTerm(request.term);
@@ -401,6 +415,7 @@ export class RaftNode implements Raft {
       closed: () => this.#closed,
       started: () => this.#started,
       latest: () => this.#latest,
+      mayCampaign: () => mayCampaign(this.id, this.#latest, this.#committed, this.#commitIndex),
       peer: (id) => this.#peers.get(id),
       lastLeaderContact: () => this.#lastLeaderContact,
       observeTerm: (term) => this.#observeTerm(term),

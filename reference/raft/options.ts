@@ -26,6 +26,17 @@ export interface RaftNodeOptions {
   readonly electionTimeoutMs?: number;
   /** Leader heartbeat interval; must be below electionTimeoutMs. @default 100 */
   readonly heartbeatMs?: number;
+  /**
+   * How long a peer may take to send one frame, from its first byte to its
+   * last; a slower one has its stream closed. @default 2 × electionTimeoutMs
+   */
+  readonly frameTimeoutMs?: number;
+  /**
+   * The longest wait before trying again a server that could not be
+   * reached; the waits double from `heartbeatMs` up to it, with jitter.
+   * @default the longer of 5 s and 10 × electionTimeoutMs
+   */
+  readonly maxBackoffMs?: number;
   /** @default silent */
   readonly logger?: RaftLogger;
 }
@@ -62,6 +73,14 @@ export function resolveOptions(options: RaftNodeOptions): ResolvedOptions {
   if (!Number.isFinite(heartbeatMs) || heartbeatMs < 1 || heartbeatMs >= electionTimeoutMs) {
     throw new InvalidOptionError(`heartbeatMs must be at least 1 and below electionTimeoutMs, got ${heartbeatMs}`);
   }
+  const frameTimeoutMs = options.frameTimeoutMs ?? 2 * electionTimeoutMs;
+  if (!Number.isFinite(frameTimeoutMs) || frameTimeoutMs < 1) {
+    throw new InvalidOptionError(`frameTimeoutMs must be at least 1, got ${frameTimeoutMs}`);
+  }
+  const maxBackoffMs = options.maxBackoffMs ?? Math.max(5000, 10 * electionTimeoutMs);
+  if (!Number.isFinite(maxBackoffMs) || maxBackoffMs < heartbeatMs) {
+    throw new InvalidOptionError(`maxBackoffMs must be at least heartbeatMs, got ${maxBackoffMs}`);
+  }
   return {
     id: options.id,
     address: options.address,
@@ -69,6 +88,8 @@ export function resolveOptions(options: RaftNodeOptions): ResolvedOptions {
     storage: options.storage ?? new MemoryStorage(),
     electionTimeoutMs,
     heartbeatMs,
+    frameTimeoutMs,
+    maxBackoffMs,
     logger: options.logger ?? (() => undefined),
   };
 }

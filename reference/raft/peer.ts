@@ -3,6 +3,7 @@
  * its connection, and the leader's replication to it.
  */
 import type { ServerAddress, ServerID } from '../../src/membership/types.js';
+import { Backoff } from './backoff.js';
 import type { RpcClient } from './connection.js';
 import type { AppendEntriesRequest, AppendEntriesResult } from './messages.js';
 
@@ -10,6 +11,8 @@ import type { AppendEntriesRequest, AppendEntriesResult } from './messages.js';
 export interface PeerHost {
   readonly heartbeatMs: number;
   readonly rpcTimeoutMs: number;
+  /** The longest wait between tries of a server that cannot be reached. */
+  readonly maxBackoffMs: number;
   /** True while the node is leader in `term`. */
   isLeader(term: number): boolean;
   lastIndex(): number;
@@ -23,7 +26,10 @@ export interface PeerHost {
  * Another server of the cluster. Every node keeps one per server it may
  * talk to (for votes); while leader, it also runs a replication loop per
  * peer: one AppendEntries in flight, the next at once while the peer lags,
- * otherwise a heartbeat every `heartbeatMs`.
+ * otherwise a heartbeat every `heartbeatMs`. A peer that cannot be reached
+ * is tried again after an exponential back-off (from `heartbeatMs` up to
+ * `maxBackoffMs`, with jitter) that new entries do not cut short, so a dead
+ * server costs a dial now and then rather than one per heartbeat.
  */
 export class Peer {
   /** The next index to send (leader only). */
@@ -33,8 +39,14 @@ export class Peer {
   /** `performance.now()` of the last answer to an AppendEntries. */
   lastContact = 0;
   readonly #host: PeerHost;
+  readonly #backoff: Backoff;
   #term = 0;
+  /** Ends the current wait. */
   #wake: (() => void) | undefined;
+  /** Whether new entries end the current wait: a heartbeat wait, not a back-off. */
+  #kickable = false;
+  /** Something new (entries, a commit) came since the last request was built: send again without waiting. */
+  #kicked = false;
 
   constructor(
     readonly id: ServerID,
@@ -43,13 +55,19 @@ export class Peer {
     host: PeerHost,
   ) {
     this.#host = host;
+    this.#backoff = new Backoff(host.heartbeatMs, host.maxBackoffMs);
   }
 
-  /** Starts replicating as leader of `term`, probing from the end of the leader's log. */
-  startReplication(term: number): void {
+  /** Failed tries in a row (0 once the peer answers). */
+  get failures(): number {
+    return this.#backoff.failures;
+  }
+
+  /** Starts replicating as leader of `term`, from `nextIndex` (by default probing from the end of the leader's log). */
+  startReplication(term: number, nextIndex = this.#host.lastIndex() + 1): void {
     this.stopReplication();
     this.#term = term;
-    this.nextIndex = this.#host.lastIndex() + 1;
+    this.nextIndex = nextIndex;
     this.matchIndex = 0;
     this.lastContact = performance.now();
     void this.#replicate(term);
@@ -61,8 +79,15 @@ export class Peer {
     this.#wake?.();
   }
 
-  /** New entries to send: end the heartbeat wait now. */
+  /** New entries to send: end the heartbeat wait now (not a back-off). */
   kick(): void {
+    if (this.#kickable) this.#wake?.();
+    else this.#kicked = true;
+  }
+
+  /** The server was heard from (it asked for a vote): try it again now. */
+  reachable(): void {
+    this.#backoff.succeed();
     this.#wake?.();
   }
 
@@ -72,6 +97,12 @@ export class Peer {
     this.client.close();
   }
 
+  /** Stops replicating and hands the connection over, open, to whoever may reuse it. */
+  release(): RpcClient {
+    this.stopReplication();
+    return this.client;
+  }
+
   #active(term: number): boolean {
     return this.#term === term && this.#host.isLeader(term);
   }
@@ -79,15 +110,17 @@ export class Peer {
   async #replicate(term: number): Promise<void> {
     const host = this.#host;
     while (this.#active(term)) {
+      this.#kicked = false;
       const request = host.appendRequest(this, term);
       let result: AppendEntriesResult;
       try {
         result = await this.client.request(request, host.rpcTimeoutMs);
       } catch {
-        // Unreachable or broken: retry at the heartbeat pace, never spin.
-        await this.#sleep(host.heartbeatMs);
+        // Unreachable or broken: back off, never spin.
+        await this.#sleep(this.#backoff.fail(), false);
         continue;
       }
+      this.#backoff.succeed();
       if (!this.#active(term)) return;
       if (result.term === term) {
         this.lastContact = performance.now();
@@ -99,17 +132,20 @@ export class Peer {
         }
       }
       host.onAppendResult(this, term, result);
-      if (result.term === term && (!result.success || this.nextIndex <= host.lastIndex())) continue;
-      await this.#sleep(host.heartbeatMs);
+      // Lagging, or told of something new while the request was out (the commit this answer made, say).
+      if (result.term === term && (!result.success || this.nextIndex <= host.lastIndex() || this.#kicked)) continue;
+      await this.#sleep(host.heartbeatMs, true);
     }
   }
 
-  #sleep(ms: number): Promise<void> {
+  #sleep(ms: number, kickable: boolean): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.#wake?.(), ms);
+      this.#kickable = kickable;
       this.#wake = () => {
         clearTimeout(timer);
         this.#wake = undefined;
+        this.#kickable = false;
         resolve();
       };
     });

@@ -8,11 +8,12 @@
 import { readFileSync } from 'node:fs';
 import { join, leave } from './change.js';
 import { ENVIRONMENT, ExitCode, UsageError, fail, type CommandContext } from './common.js';
+import { conformance } from './conformance.js';
 import { interruptible } from './interrupt.js';
 import { members } from './members.js';
 import { ping } from './ping.js';
 
-const COMMANDS: Record<string, (args: readonly string[], context: CommandContext) => Promise<number>> = { join, leave, members, ping };
+const COMMANDS: Record<string, (args: readonly string[], context: CommandContext) => Promise<number>> = { join, leave, members, ping, conformance };
 
 export const mainHelp = `Usage: raft-membership <command> [options]
 

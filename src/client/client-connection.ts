@@ -15,6 +15,8 @@ export type OutgoingRequest = Omit<JoinMessage, 'rid'> | Omit<LeaveMessage, 'rid
 class Pending implements Cancellable {
   constructor(
     readonly rid: number,
+    /** What the request asks, which says how its response is read. */
+    readonly type: RequestMessage['type'],
     readonly call: CallSignal,
     readonly connection: ClientConnection,
     readonly settle: (value: ResponseMessage) => void,
@@ -90,7 +92,7 @@ export class ClientConnection {
     if (call.aborted) return Promise.reject(call.reason);
     const rid = this.#allocateRid();
     return new Promise<ResponseMessage>((resolve, reject) => {
-      const pending = new Pending(rid, call, this, resolve, reject);
+      const pending = new Pending(rid, request.type, call, this, resolve, reject);
       this.#pending.set(rid, pending);
       call.watch(pending);
       const message: RequestMessage =
@@ -153,10 +155,13 @@ export class ClientConnection {
     this.#socket.uncork();
   };
 
+  /** Made once: the type of the request in flight with a rid, for decodeResponse. */
+  readonly #answering = (rid: number): RequestMessage['type'] | undefined => this.#pending.get(rid)?.type;
+
   #receive(chunk: Buffer): void {
     try {
       this.#decoder.push(chunk, (payload) => {
-        const response = decodeResponse(payload);
+        const response = decodeResponse(payload, this.#answering);
         const entry = this.#pending.get(response.rid);
         // A response to an abandoned (aborted) request is dropped.
         if (!entry) return;

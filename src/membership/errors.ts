@@ -158,7 +158,8 @@ export class InvalidAddressError extends MembershipError {
   constructor(
     /** The string that is not an address. */
     readonly address: string,
-    reason: string,
+    /** What is wrong with it, without the address itself (which may be long). */
+    readonly reason: string,
     options?: ErrorOptions,
   ) {
     super(`invalid server address ${JSON.stringify(address)}: ${reason}`, options);
@@ -204,4 +205,14 @@ export class AbortError extends MembershipError {
   constructor(message = 'The operation was aborted', options?: ErrorOptions) {
     super(message, options);
   }
+}
+
+/**
+ * The conformance kit could not test its subject at all: the target
+ * refused or never completed the preamble, or the dialer command could not
+ * be started. No case ran.
+ */
+export class ConformanceSetupError extends MembershipError {
+  /** Stable across releases: `ERR_CONFORMANCE_SETUP`. */
+  readonly code = 'ERR_CONFORMANCE_SETUP';
 }

@@ -37,6 +37,12 @@ export interface RaftConfiguration {
  * §8): removing an id that is not in the configuration, or adding one that
  * is already there at the same address with the same role, succeeds without
  * a change, resolving to the current configuration's index.
+ *
+ * A join changes a server's role one way only, as hashicorp/raft does:
+ * `addVoter` of a non-voter promotes it (hashicorp/raft's `AddVoter`,
+ * etcd's `member promote`), and `addNonvoter` of a voter leaves it a voter
+ * (hashicorp/raft's `AddNonvoter` never demotes), succeeding without a
+ * change. To demote a voter, remove it and add it back as a non-voter.
  */
 export interface Raft {
   /** The server's current state. */
@@ -44,12 +50,16 @@ export interface Raft {
   /** The leader's address as this server knows it, `''` when unknown. */
   leader(): ServerAddress;
   /**
-   * Adds `id` at `address` as a voter. `prevIndex` 0 means "whatever the
-   * configuration"; otherwise the change fails if the configuration's index
-   * is no longer `prevIndex`.
+   * Adds `id` at `address` as a voter, or promotes it to one if it is a
+   * non-voter. `prevIndex` 0 means "whatever the configuration"; otherwise
+   * the change fails if the configuration's index is no longer `prevIndex`.
    */
   addVoter(id: ServerID, address: ServerAddress, prevIndex: number, timeoutMs: number): Promise<void | number>;
-  /** Adds `id` at `address` as a non-voter, where the library supports it. */
+  /**
+   * Adds `id` at `address` as a non-voter, where the library supports it. A
+   * server that is already a voter stays one: this succeeds without a
+   * change (at a new address, it moves there and stays a voter).
+   */
   addNonvoter?(id: ServerID, address: ServerAddress, prevIndex: number, timeoutMs: number): Promise<void | number>;
   /** Removes `id` from the configuration. */
   removeServer(id: ServerID, prevIndex: number, timeoutMs: number): Promise<void | number>;

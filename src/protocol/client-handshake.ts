@@ -48,7 +48,10 @@ export class ClientHandshake {
         this.#checkServerProof(reply.detail);
         return { kind: 'accepted', rest: this.#buffer };
       case ReplyStatus.UnsupportedVersion:
-        throw new HandshakeRefusedError(reply.status, replyStatusName(reply.status), `server speaks up to version ${reply.detail[0] ?? '?'}`);
+        // §3: the detail is exactly the one byte of a version; any other
+        // length is a broken reply, never read from its first byte.
+        if (reply.detail.length !== 1) throw new BadPreambleError(`UnsupportedVersion carries ${reply.detail.length} bytes of detail, not 1`);
+        throw new HandshakeRefusedError(reply.status, replyStatusName(reply.status), `server speaks up to version ${reply.detail[0]!}`);
       default:
         throw new HandshakeRefusedError(reply.status, replyStatusName(reply.status), reply.detail.toString('utf8'));
     }

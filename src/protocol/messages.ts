@@ -1,9 +1,10 @@
 import { parseAddress } from '../membership/address.js';
-import { MembershipError } from '../membership/errors.js';
+import { InvalidAddressError } from '../membership/errors.js';
 import type { ConfigurationServer } from '../membership/raft.js';
 import { isServerRole, type ServerAddress, type ServerID, type ServerRole } from '../membership/types.js';
 import { InvalidMessageError } from './errors.js';
 import { decodePayload, encodeFrame } from './msgpack.js';
+import { utf8Shorten } from './utf8.js';
 
 /** The largest request id: ids are unsigned 32-bit integers. */
 export const MAX_REQUEST_ID = 0xffff_ffff;
@@ -14,6 +15,16 @@ export const MAX_REQUEST_ID = 0xffff_ffff;
  * that would be larger is cut into pages (docs/wire-format.md §7).
  */
 export const MEMBERS_PAGE_BYTES = 65_536;
+
+/**
+ * The longest message a response carries, in UTF-8 bytes (a unit every
+ * language counts alike); a longer one is cut at a character boundary and
+ * ends with `...` (docs/wire-format.md §7).
+ */
+export const MAX_WIRE_MESSAGE_BYTES = 512;
+
+/** How many characters of a value from the request a message quotes before `...`. */
+const QUOTED_CHARACTERS = 40;
 
 /** The longest server id accepted, in UTF-8 bytes. */
 export const MAX_SERVER_ID_BYTES = 256;
@@ -148,8 +159,10 @@ export function encodeResponse(response: ResponseMessage): Buffer {
 export function decodeRequest(payload: Uint8Array): RequestMessage {
   const value = asMap(decodePayload(payload), 'request');
   const rid = requestId(value.rid);
+  // The message goes back to the peer as a bad_request: within §7's 512 bytes
+  // whatever it quotes (values quoted are cut first, by describe()).
   const fail = (why: string, cause?: unknown): never => {
-    throw new InvalidMessageError(`invalid request ${rid}: ${why}`, rid, cause === undefined ? undefined : { cause });
+    throw new InvalidMessageError(utf8Shorten(`invalid request ${rid}: ${why}`, MAX_WIRE_MESSAGE_BYTES), rid, cause === undefined ? undefined : { cause });
   };
   switch (value.type) {
     case 'join': {
@@ -159,7 +172,7 @@ export function decodeRequest(payload: Uint8Array): RequestMessage {
       try {
         parseAddress(address);
       } catch (err) {
-        return fail((err as MembershipError).message, err);
+        return fail(addressProblem('address', address, err), err);
       }
       const role = value.role ?? 'voter';
       if (!isServerRole(role)) return fail(`role must be "voter" or "nonvoter", got ${describe(role)}`);
@@ -179,17 +192,39 @@ export function decodeRequest(payload: Uint8Array): RequestMessage {
   }
 }
 
-/** Decodes and validates a response payload; throws like {@link decodeRequest}. */
-export function decodeResponse(payload: Uint8Array): ResponseMessage {
+/** The kinds of request, as their `type` says. */
+export type RequestType = RequestMessage['type'];
+
+/**
+ * Decodes and validates a response payload; throws like {@link decodeRequest}.
+ *
+ * `answering` says what the response answers: the request's type, or a
+ * function from the response's `rid` to the type of the request in flight
+ * with that rid (`undefined` when none is: the response will be ignored, so
+ * its `members`, if any, are not read). A `members` array is read in the
+ * answer to a `members` request only, and required there; in any other
+ * answer it is a key like any unknown one, ignored (docs/wire-format.md §7).
+ * Without `answering` (a tool reading responses it did not ask for), a
+ * `members` array is read wherever one is present.
+ *
+ * A success whose `index` is not an integer 0 … 2^53-1 (a fraction, a
+ * string, a negative number, one too large to hold exactly) reads as a
+ * success without an index: `ok: true` says the change was made, and
+ * treating it as undecodable would have the dialer retry a change that is
+ * done (§7).
+ */
+export function decodeResponse(payload: Uint8Array, answering?: RequestType | ((rid: number) => RequestType | undefined)): ResponseMessage {
   const value = asMap(decodePayload(payload), 'response');
   const rid = requestId(value.rid);
   const fail = (why: string, cause?: unknown): never => {
     throw new InvalidMessageError(`invalid response ${rid}: ${why}`, rid, cause === undefined ? undefined : { cause });
   };
   if (value.ok === true) {
-    const index = responseIndex(value.index, fail);
+    const index = responseIndex(value.index);
     const head = index === undefined ? { rid, ok: true as const } : { rid, ok: true as const, index };
-    if (value.members === undefined || value.members === null) return head;
+    const readMembers =
+      answering === undefined ? value.members !== undefined && value.members !== null : (typeof answering === 'function' ? answering(rid) : answering) === 'members';
+    if (!readMembers) return head;
     const members = configurationServers(value.members, fail);
     const next = value.next;
     if (next === undefined || next === null) return { ...head, members };
@@ -207,7 +242,7 @@ export function decodeResponse(payload: Uint8Array): ResponseMessage {
     try {
       parseAddress(leader);
     } catch (err) {
-      return fail(`leader: ${(err as MembershipError).message}`, err);
+      return fail(addressProblem('leader', leader, err), err);
     }
     return { rid, ok: false, code: value.code, message, leader };
   }
@@ -215,15 +250,20 @@ export function decodeResponse(payload: Uint8Array): ResponseMessage {
 }
 
 /**
- * A response's index: an integer 0 … 2^53-1. A larger integer (a uint64 from
- * a server that keeps a longer log) cannot be held exactly, but the change it
- * reports succeeded all the same: the response reads as a success without an
- * index, never as one the client cannot decode.
+ * A response's index: an integer 0 … 2^53-1, or `undefined`. Anything else
+ * (a larger integer from a server that keeps a longer log, which a double
+ * cannot hold exactly; a fraction, a string, a negative number from a server
+ * that breaks §7) cannot be used, but the change it reports succeeded all the
+ * same: the response reads as a success without an index.
  */
-function responseIndex(index: unknown, fail: (why: string) => never): number | undefined {
-  if (index === undefined || index === null) return undefined;
-  if (typeof index !== 'number' || !Number.isInteger(index) || index < 0) return fail('index must be a non-negative integer');
-  return Number.isSafeInteger(index) ? index : undefined;
+function responseIndex(index: unknown): number | undefined {
+  return Number.isSafeInteger(index) && (index as number) >= 0 ? (index as number) : undefined;
+}
+
+/** Why `address` (the value of field `field`) is not an address, quoting at most the start of it. */
+function addressProblem(field: string, address: string, err: unknown): string {
+  const reason = err instanceof InvalidAddressError ? err.reason : String((err as Error)?.message ?? err);
+  return `${field} ${describe(address)} is not a valid address: ${reason}`;
 }
 
 function asMap(value: unknown, what: string): Record<string, unknown> {
@@ -247,7 +287,7 @@ function configurationServers(members: unknown, fail: (why: string, cause?: unkn
     try {
       parseAddress(address);
     } catch (err) {
-      return fail(`${where}: ${(err as MembershipError).message}`, err);
+      return fail(`${where}: ${addressProblem('address', address, err)}`, err);
     }
     // The same rule as a join's role: optional, nil as absent, a voter by default.
     const checkedRole = role ?? 'voter';
@@ -275,7 +315,13 @@ function serverId(id: unknown, fail: (why: string) => never): ServerID {
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'nil';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  if (typeof value === 'string') {
+    if (value.length <= QUOTED_CHARACTERS) return JSON.stringify(value);
+    // By code points, so that no surrogate pair is split; one more than
+    // wanted tells whether there is more.
+    const characters = [...value.slice(0, 2 * QUOTED_CHARACTERS + 2)];
+    return JSON.stringify(characters.length > QUOTED_CHARACTERS ? `${characters.slice(0, QUOTED_CHARACTERS).join('')}...` : value);
+  }
   if (typeof value === 'object') return Array.isArray(value) ? 'an array' : value instanceof Uint8Array ? 'binary' : 'a map';
   return `${typeof value} ${String(value)}`;
 }

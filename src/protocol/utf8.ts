@@ -11,3 +11,15 @@ export function utf8Prefix(text: string, maxBytes: number): Buffer {
   while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
   return bytes.subarray(0, end);
 }
+
+const ELLIPSIS = '...';
+
+/**
+ * `text` as valid UTF-8 of at most `maxBytes`: whole when it fits, else cut
+ * at a character boundary and ending with `...` (counted in `maxBytes`).
+ */
+export function utf8Shorten(text: string, maxBytes: number): string {
+  const whole = utf8Prefix(text, maxBytes);
+  if (whole.length === Buffer.byteLength(text, 'utf8')) return whole.toString('utf8');
+  return utf8Prefix(text, maxBytes - ELLIPSIS.length).toString('utf8') + ELLIPSIS;
+}

@@ -10,20 +10,13 @@ import {
   UnsupportedRoleError,
 } from '../membership/errors.js';
 import { BadRequestError, InvalidMessageError, RemoteError } from './errors.js';
-import { WireErrorCode, type ErrorResponse } from './messages.js';
-import { utf8Prefix } from './utf8.js';
+import { MAX_WIRE_MESSAGE_BYTES, WireErrorCode, type ErrorResponse } from './messages.js';
+import { utf8Shorten } from './utf8.js';
 
 /** The error part of a response, as the server sends it. */
 export type WireError = Omit<ErrorResponse, 'rid' | 'ok'>;
 
-/**
- * The longest message a response carries, in UTF-8 bytes (a unit every
- * language counts alike); a longer one is cut at a character boundary and
- * ends with `...`.
- */
-export const MAX_WIRE_MESSAGE_BYTES = 512;
-
-const ELLIPSIS = '...';
+export { MAX_WIRE_MESSAGE_BYTES } from './messages.js';
 
 /** The message sent for an error the server did not classify; its text stays in the server's log. */
 export const INTERNAL_ERROR_MESSAGE = 'internal error';
@@ -52,10 +45,8 @@ export function toWireError(err: Error): WireError {
 }
 
 /** `text` as valid UTF-8 of at most {@link MAX_WIRE_MESSAGE_BYTES}. */
-function wireMessage(text: string): string {
-  const whole = utf8Prefix(text, MAX_WIRE_MESSAGE_BYTES);
-  if (whole.length === Buffer.byteLength(text, 'utf8')) return whole.toString('utf8');
-  return utf8Prefix(text, MAX_WIRE_MESSAGE_BYTES - ELLIPSIS.length).toString('utf8') + ELLIPSIS;
+export function wireMessage(text: string): string {
+  return utf8Shorten(text, MAX_WIRE_MESSAGE_BYTES);
 }
 
 function isDialable(address: string): boolean {

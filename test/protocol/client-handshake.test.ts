@@ -42,6 +42,12 @@ describe('ClientHandshake', () => {
     expect(error).toMatchObject({ status, reason });
   });
 
+  // §3: an UnsupportedVersion detail is exactly one byte, never read from the first of several.
+  it.each([0, 2])('refuses an UnsupportedVersion with %s bytes of detail as a broken reply', (length) => {
+    const client = new ClientHandshake({ channel: Channel.Membership });
+    expect(() => client.push(encodeReply(ReplyStatus.UnsupportedVersion, Buffer.alloc(length, 1)))).toThrow(BadPreambleError);
+  });
+
   it('without a secret, refuses a challenge', () => {
     const client = new ClientHandshake({ channel: Channel.Membership });
     expect(() => client.push(encodeReply(ReplyStatus.Challenge, Buffer.alloc(32)))).toThrow(AuthenticationError);

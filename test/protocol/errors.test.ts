@@ -3,6 +3,7 @@ import * as api from '../../src/index.js';
 import {
   AbortError,
   ChangeRejectedError,
+  ConformanceSetupError,
   DifferentLeaderError,
   InvalidAddressError,
   InvalidOptionError,
@@ -59,6 +60,7 @@ const rows: Record<string, Row> = {
   ServerAlreadyListeningError: { make: (o) => new ServerAlreadyListeningError(undefined, o), code: 'ERR_SERVER_ALREADY_LISTEN', message: 'server is already listening: call listen() once', takesCause: true, protocol: false },
   ServerNotRunningError: { make: (o) => new ServerNotRunningError(undefined, o), code: 'ERR_SERVER_NOT_RUNNING', message: 'server is not listening: await listen() first', takesCause: true, protocol: false },
   InvalidAddressError: { make: (o) => new InvalidAddressError('nope', 'expected host:port', o), code: 'ERR_INVALID_ADDRESS', message: 'invalid server address "nope": expected host:port', takesCause: true, protocol: false },
+  ConformanceSetupError: { make: (o) => new ConformanceSetupError('target refused the preamble', o), code: 'ERR_CONFORMANCE_SETUP', message: 'target refused the preamble', takesCause: true, protocol: false },
   FrameTooLargeError: { make: (o) => new FrameTooLargeError(70000, 65536, o), code: 'ERR_FRAME_TOO_LARGE', message: 'frame of 70000 bytes exceeds the maximum of 65536', takesCause: true, protocol: true },
   EmptyFrameError: { make: (o) => new EmptyFrameError(o), code: 'ERR_EMPTY_FRAME', message: 'frame of length 0', takesCause: true, protocol: true },
   MalformedFrameError: { make: (o) => new MalformedFrameError('not MessagePack', o), code: 'ERR_MALFORMED_FRAME', message: 'not MessagePack', takesCause: true, protocol: true },
@@ -121,7 +123,7 @@ describe('error classes', () => {
   it('keeps the fields it is given', () => {
     expect(new DifferentLeaderError('a:1').leader).toBe('a:1');
     expect(new UnsupportedRoleError('nonvoter').role).toBe('nonvoter');
-    expect(new InvalidAddressError('x', 'why').address).toBe('x');
+    expect(new InvalidAddressError('x', 'why')).toMatchObject({ address: 'x', reason: 'why' });
     expect(new FrameTooLargeError(5, 4)).toMatchObject({ length: 5, maxFrameSize: 4 });
     expect(new InvalidMessageError('m', 7).requestId).toBe(7);
     expect(new InvalidMessageError('m').requestId).toBeUndefined();

@@ -112,7 +112,7 @@ describe('decodeRequest', () => {
     ['an id one too long', { type: 'leave', rid: 4, id: 'i'.repeat(MAX_SERVER_ID_BYTES + 1) }, /id longer than 256 bytes/],
     ['a missing address', { ...join, address: undefined }, /address must be a string/],
     ['a numeric address', { ...join, address: 7000 }, /address must be a string/],
-    ['an address without a port', { ...join, address: '10.0.0.2' }, /invalid server address "10.0.0.2": expected host:port/],
+    ['an address without a port', { ...join, address: '10.0.0.2' }, /address "10.0.0.2" is not a valid address: expected host:port/],
     ['an unbracketed IPv6 address', { ...join, address: '::1:7000' }, /IPv6 host must be written in brackets/],
     ['port 0', { ...join, address: 'a:0' }, /port out of range/],
     ['an unknown role', { ...join, role: 'observer' }, /role must be "voter" or "nonvoter", got "observer"/],
@@ -127,6 +127,25 @@ describe('decodeRequest', () => {
     expect(attempt).toThrow(InvalidMessageError);
     expect(attempt).toThrow(message);
     expect(catchError(attempt)).toMatchObject({ requestId: 4, code: 'ERR_INVALID_MESSAGE' });
+  });
+
+  // §7: a message is at most 512 bytes; the bad_request for a huge address
+  // once copied the whole address (20,082 bytes for 20,000).
+  it.each([
+    ['20,000 ASCII bytes', 'a'.repeat(20_000)],
+    ['3,000 × é', 'é'.repeat(3_000)],
+    ['a long valid-looking host and a bad port', `${'h'.repeat(60_000)}:0`],
+  ])('keeps the message about an invalid address of %s within 512 bytes, quoting 40 characters of it', (_name, address) => {
+    const error = catchError(() => decodeRequest(payloadOf({ ...join, address }))) as InvalidMessageError;
+    expect(error).toBeInstanceOf(InvalidMessageError);
+    expect(Buffer.byteLength(error.message)).toBeLessThanOrEqual(512);
+    expect(error.message).toContain(`"${[...address].slice(0, 40).join('')}..."`);
+  });
+
+  it('never quotes half of a surrogate pair', () => {
+    const error = catchError(() => decodeRequest(payloadOf({ ...join, address: '😀'.repeat(100) }))) as Error;
+    expect(error.message).toContain(`"${'😀'.repeat(40)}..."`);
+    expect(Buffer.from(error.message, 'utf8').toString('utf8')).toBe(error.message);
   });
 
   it.each([
@@ -172,6 +191,32 @@ describe('decodeResponse', () => {
     expect(decodeResponse(payloadOf({ rid: 1, ok: false, code: 'internal' }))).toEqual({ rid: 1, ok: false, code: 'internal', message: '' });
   });
 
+  // §7: ok: true says the change was made; an index that cannot be used is left out.
+  it.each([
+    ['negative', -1],
+    ['fractional', 1.5],
+    ['a string', '42'],
+    ['beyond 2^53-1', 2 ** 53],
+    ['a boolean', true],
+  ])('reads a success whose index is %s as a success without an index', (_name, index) => {
+    expect(decodeResponse(payloadOf({ rid: 9, ok: true, index }), 'join')).toEqual({ rid: 9, ok: true });
+  });
+
+  // §7: a members array is read in the answer to a members request only.
+  it('ignores a members key in the answer to a join or leave, whatever it holds', () => {
+    expect(decodeResponse(payloadOf({ rid: 2, ok: true, index: 56, members: 5 }), 'join')).toEqual({ rid: 2, ok: true, index: 56 });
+    expect(decodeResponse(payloadOf({ rid: 2, ok: true, members: [{ id: 'n1', address: 'a:1' }], next: 'x' }), 'leave')).toEqual({ rid: 2, ok: true });
+  });
+
+  it('asks what the rid answers, and reads members only for a members request', () => {
+    const answering = (rid: number) => (rid === 1 ? 'members' : rid === 2 ? 'join' : undefined);
+    const value = { ok: true, index: 3, members: [{ id: 'n1', address: 'a:1' }] };
+    expect(decodeResponse(payloadOf({ rid: 1, ...value }), answering)).toEqual({ rid: 1, ok: true, index: 3, members: [{ id: 'n1', address: 'a:1', role: 'voter' }] });
+    expect(decodeResponse(payloadOf({ rid: 2, ...value }), answering)).toEqual({ rid: 2, ok: true, index: 3 });
+    // Not in flight: it will be ignored, so its members are not even read.
+    expect(decodeResponse(payloadOf({ rid: 3, ok: true, members: 'junk' }), answering)).toEqual({ rid: 3, ok: true });
+  });
+
   it('refuses a map without a readable rid, without a request id', () => {
     const error = catchError(() => decodeResponse(payloadOf({ ok: true })));
     expect(error).toBeInstanceOf(InvalidMessageError);
@@ -181,22 +226,21 @@ describe('decodeResponse', () => {
   it.each([
     ['a missing ok', { rid: 9 }, /ok must be true or false/],
     ['a string ok', { rid: 9, ok: 'yes' }, /ok must be true or false/],
-    ['a negative index', { rid: 9, ok: true, index: -1 }, /index must be a non-negative integer/],
-    ['a fractional index', { rid: 9, ok: true, index: 1.5 }, /index must be a non-negative integer/],
-    ['a string index', { rid: 9, ok: true, index: '3' }, /index must be a non-negative integer/],
     ['a missing code', { rid: 9, ok: false, message: 'x' }, /code must be a non-empty string/],
     ['an empty code', { rid: 9, ok: false, code: '', message: 'x' }, /code must be a non-empty string/],
     ['different_leader without a leader', { rid: 9, ok: false, code: 'different_leader', message: 'x' }, /needs a leader address/],
-    ['different_leader with a bad leader', { rid: 9, ok: false, code: 'different_leader', message: 'x', leader: 'nope' }, /leader: invalid server address/],
+    ['different_leader with a bad leader', { rid: 9, ok: false, code: 'different_leader', message: 'x', leader: 'nope' }, /leader "nope" is not a valid address: expected host:port/],
     ['members that are not an array', { rid: 9, ok: true, members: { a: 1 } }, /members must be an array, got a map/],
     ['a member that is not a map', { rid: 9, ok: true, members: ['n1'] }, /members\[0\] must be a map/],
     ['a member without an id', { rid: 9, ok: true, members: [{ address: 'a:1', role: 'voter' }] }, /members\[0\]: id must be a non-empty string/],
-    ['a member with a bad address', { rid: 9, ok: true, members: [{ id: 'n', address: 'a', role: 'voter' }] }, /members\[0\]: invalid server address/],
+    ['a member with a bad address', { rid: 9, ok: true, members: [{ id: 'n', address: 'a', role: 'voter' }] }, /members\[0\]: address "a" is not a valid address/],
+    ['one bad member among good ones', { rid: 9, ok: true, members: [{ id: 'n1', address: 'a:1' }, { id: 'n2', address: 'a:0' }] }, /members\[1\]/],
+    ['a members answer without members', { rid: 9, ok: true, index: 4 }, /members must be an array, got nothing/],
     ['a member with an unknown role', { rid: 9, ok: true, members: [{ id: 'n', address: 'a:1', role: 'spare' }] }, /members\[0\]: role must be/],
     ['a members page whose next is negative', { rid: 9, ok: true, members: [], next: -1 }, /next must be an integer from 0/],
     ['a members page whose next is a string', { rid: 9, ok: true, members: [], next: '5' }, /next must be an integer from 0/],
   ])('refuses %s, naming the request id', (_name, value, message) => {
-    const attempt = () => decodeResponse(payloadOf(value));
+    const attempt = () => decodeResponse(payloadOf(value), 'members');
     expect(attempt).toThrow(InvalidMessageError);
     expect(attempt).toThrow(message);
     expect(catchError(attempt)).toMatchObject({ requestId: 9 });

@@ -84,10 +84,11 @@ describe('the response index: an integer 0 … 2^53-1', () => {
     expect(decodeResponse(success('cf 001fffffffffffff'))).toEqual({ rid: 1, ok: true, index: 2 ** 53 - 1 });
   });
 
-  it('reads nil as no index, a whole float as its integer, and refuses the rest', () => {
+  it('reads nil as no index, a whole float as its integer, and the rest as no index (§7: the change was made)', () => {
     expect(decodeResponse(success('c0'))).toEqual({ rid: 1, ok: true });
     expect(decodeResponse(success('cb 4045000000000000'))).toEqual({ rid: 1, ok: true, index: 42 });
-    expect(() => decodeResponse(success('d3 ffffffffffffffff'))).toThrow(/index must be a non-negative integer/);
+    expect(decodeResponse(success('d3 ffffffffffffffff'))).toEqual({ rid: 1, ok: true });
+    expect(decodeResponse(success('cb 3ff8000000000000'))).toEqual({ rid: 1, ok: true });
   });
 
   it.each([2 ** 53, 2 ** 64, 1.5, -1, Number.NaN])('leaves out an index of %d rather than send a float', (index) => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ChangeRejectedError, NotLeaderError } from '../../src/index.js';
+import type { RaftNode } from '../../reference/raft/node.js';
 import { useCluster, waitFor } from './support/cluster.js';
 
 const TIMEOUT = 5000;
@@ -79,6 +80,21 @@ describe('RaftNode membership changes', () => {
     expect(learner.state()).toBe('shutdown');
   });
 
+  it('promotes a non-voter added again as a voter; it then counts and may campaign', async () => {
+    const nodes = await cluster().build(1);
+    const leader = nodes[0]!;
+    const learner = await cluster().spawn('learner');
+    const added = await leader.addNonvoter(learner.id, learner.address, 0, TIMEOUT);
+    const promoted = await leader.addVoter(learner.id, learner.address, 0, TIMEOUT);
+    expect(promoted).toBeGreaterThan(added);
+    expect(leader.configuration().find((s) => s.id === 'learner')?.role).toBe('voter');
+    await cluster().waitForAgreement([leader, learner], [leader.id, learner.id]);
+    expect(learner.configuration().find((s) => s.id === 'learner')?.role).toBe('voter');
+    // Two voters now: without the learner nothing commits.
+    await cluster().kill('learner');
+    await expect(leader.apply('needs both', 300)).rejects.toThrow();
+  });
+
   it('removing the leader hands leadership over; everyone agrees', async () => {
     const nodes = await cluster().build(3);
     const leader = await cluster().waitForLeader(nodes);
@@ -93,6 +109,28 @@ describe('RaftNode membership changes', () => {
     await next.apply('the cluster goes on', TIMEOUT);
     // The removed server never campaigns.
     expect(leader.state()).toBe('follower');
+  });
+
+  it('a removed server holding its own uncommitted removal stands for election when the others need it', async () => {
+    const nodes = await cluster().build(4);
+    const leader = await cluster().waitForLeader(nodes);
+    const [b, c, d] = nodes.filter((n) => n !== leader) as [RaftNode, RaftNode, RaftNode];
+    for (const id of [b.id, c.id]) {
+      cluster().stop(id);
+      cluster().members.get(id)!.layer.refuse(true);
+    }
+    // Only d gets its removal: it cannot commit, and then the leader goes.
+    await expect(leader.removeServer(d.id, 0, 300)).rejects.toThrow();
+    await waitFor(() => d.configuration().every((s) => s.id !== d.id), 'd to hold its removal');
+    await cluster().kill(leader.id);
+    for (const id of [b.id, c.id]) cluster().members.get(id)!.layer.refuse(false);
+    const back = [cluster().restart(b.id), cluster().restart(c.id)];
+    // b and c cannot win without d's vote, which d's longer log refuses; d, not a voter of
+    // its latest configuration, campaigns, commits its removal with their votes, and hands over.
+    const next = await cluster().waitForLeader(back, 5000);
+    await cluster().waitForAgreement(back, [leader.id, b.id, c.id]);
+    expect(d.state()).not.toBe('leader');
+    await expect(next.apply('the cluster goes on', TIMEOUT)).resolves.toBeGreaterThan(0);
   });
 
   it('retrying a join after an ambiguous timeout reports success once it is in', async () => {

@@ -131,7 +131,7 @@ export async function soakRaft(): Promise<number> {
   // What the raft logs held: dropped now that every member is closed.
   const logEntries = entries();
   const withLogs = memorySample().held;
-  for (const member of cluster.members.values()) member.storage.entries.length = 0;
+  for (const member of cluster.members.values()) member.storage.truncateFrom(1);
   const perEntry = Math.max(0, (withLogs - memorySample().held) / Math.max(1, logEntries));
   const raw = growthAfterWarmUp(rows);
   const net = growthAfterWarmUp(rows, (r) => r.sample.held - perEntry * Number(r.extra?.['log entries'] ?? 0));

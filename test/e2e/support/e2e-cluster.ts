@@ -150,7 +150,11 @@ export class E2ECluster {
       },
       'a single leader followed by every live member of its configuration',
       timeoutMs,
-    );
+    ).catch((error: Error) => {
+      // Say who stood where: a bare timeout tells nothing about why.
+      const states = among().map((m) => `${m.id}@${m.address}: ${m.raft.state()} term ${m.raft.term}, leader ${m.raft.leader() || 'none'}, members ${idsOf(m.raft.configuration()).join(',')}`);
+      throw new Error(`${error.message}; ${states.join('; ')}`, { cause: error });
+    });
   }
 
   /**

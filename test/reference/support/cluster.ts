@@ -7,11 +7,13 @@ import { TcpStreamLayer } from './tcp-stream-layer.js';
 export const ELECTION_MS = 150;
 export const HEARTBEAT_MS = 30;
 
-/** Polls `probe` every 10 ms until it returns something truthy; fails the test after `timeoutMs`. */
-export async function waitFor<T>(probe: () => T | undefined | null | false, what: string, timeoutMs = 5000): Promise<T> {
+type Falsy = undefined | null | false;
+
+/** Polls `probe` (which may be async) every 10 ms until it gives something truthy; fails the test after `timeoutMs`. */
+export async function waitFor<T>(probe: () => T | Falsy | Promise<T | Falsy>, what: string, timeoutMs = 5000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));

@@ -14,7 +14,10 @@ export class TcpStreamLayer implements StreamLayer {
   readonly #sockets = new Set<Socket>();
   readonly #queue: Socket[] = [];
   readonly #waiting: { resolve: (stream: Duplex) => void; reject: (error: Error) => void }[] = [];
+  /** How many times each address was dialed. */
+  readonly dials = new Map<string, number>();
   #closed = false;
+  #refusing = false;
 
   private constructor(server: Server) {
     this.#server = server;
@@ -22,7 +25,7 @@ export class TcpStreamLayer implements StreamLayer {
     if (bound === null || typeof bound === 'string') throw new Error('not a TCP server');
     this.address = formatAddress(bound.address, bound.port);
     server.on('connection', (socket) => {
-      if (this.#closed) return void socket.destroy();
+      if (this.#closed || this.#refusing) return void socket.destroy();
       this.#track(socket);
       const waiter = this.#waiting.shift();
       if (waiter) waiter.resolve(socket);
@@ -41,6 +44,7 @@ export class TcpStreamLayer implements StreamLayer {
 
   dial(address: string, timeoutMs: number): Promise<Duplex> {
     if (this.#closed) return Promise.reject(new Error('stream layer closed'));
+    this.dials.set(address, (this.dials.get(address) ?? 0) + 1);
     const { host, port } = parseAddress(address);
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port, noDelay: true });
@@ -65,6 +69,15 @@ export class TcpStreamLayer implements StreamLayer {
     if (socket) return Promise.resolve(socket);
     if (this.#closed) return Promise.reject(new Error('stream layer closed'));
     return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
+  }
+
+  /**
+   * While `on`, drops every connection as it comes and those not yet
+   * accepted: a stopped node's layer then holds nothing a restart would read.
+   */
+  refuse(on: boolean): void {
+    this.#refusing = on;
+    if (on) for (const socket of this.#queue.splice(0)) socket.destroy();
   }
 
   /** Stops listening, destroys every socket, rejects pending accepts. */
