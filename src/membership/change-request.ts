@@ -55,9 +55,13 @@ export class ChangeRequest {
    * Records the outcome: `null`/`undefined` for success, an error otherwise;
    * `index` is the committed configuration's log index when known. The first
    * outcome stands: a second call throws {@link RequestAlreadyDoneError}.
+   * Throws `InvalidOptionError` for an `err` that is not an Error or an
+   * `index` that is not a non-negative integer.
    */
   done(err?: Error | null, index?: number): void {
     if (this.#done) throw new RequestAlreadyDoneError();
+    if (err !== undefined && err !== null && !(err instanceof Error)) throw invalidOption('err', 'an Error, or null for success', err);
+    if (index !== undefined && !(Number.isSafeInteger(index) && index >= 0)) throw invalidOption('index', 'a log index (an integer from 0), or undefined', index);
     this.#done = true;
     this.#error = err ?? null;
     this.#index = index;

@@ -207,6 +207,13 @@ export class MembershipServer extends EventEmitter<MembershipServerEvents> imple
    * ```
    */
   serveConfiguration(raft: ConfigurationSource | undefined): void {
+    if (raft !== undefined) {
+      if (typeof raft !== 'object' || raft === null) throw invalidOption('raft', 'an object with state(), leader() and configuration(), or undefined', raft);
+      for (const method of ['state', 'leader'] as const) {
+        if (typeof raft[method] !== 'function') throw invalidOption(`raft.${method}`, 'a function', raft[method]);
+      }
+      if (raft.configuration !== undefined && typeof raft.configuration !== 'function') throw invalidOption('raft.configuration', 'a function, or absent', raft.configuration);
+    }
     this.#configuration = raft;
   }
 

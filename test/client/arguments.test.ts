@@ -157,6 +157,23 @@ describe('the membership core and addresses', () => {
     expect(newJoinRequest('n1', SELF, { role: 'nonvoter' }).role).toBe('nonvoter');
   });
 
+  it('checks what ChangeRequest.done records, and what serveConfiguration serves', async () => {
+    const request = newLeaveRequest('n1');
+    const done = request.done.bind(request) as (...args: unknown[]) => void;
+    await expectRefused(() => done('raft said no'), /^err must be an Error, or null for success, got "raft said no" \(string\)$/);
+    await expectRefused(() => done(null, -1), /^index must be a log index .*, got -1 \(number\)$/);
+    await expectRefused(() => done(null, '7'), /got "7" \(string\)$/);
+    expect(request.isDone).toBe(false);
+    done(null, 7);
+    expect(request.index).toBe(7);
+    const server = new MembershipServer();
+    const serve = server.serveConfiguration.bind(server) as (raft: unknown) => void;
+    await expectRefused(() => serve({ configuration: () => [] }), /^raft\.state must be a function, got undefined$/);
+    await expectRefused(() => serve({ state: () => 'leader', leader: () => '', configuration: [] }), /^raft\.configuration must be a function, or absent, got \[\] \(array\)$/);
+    await expectRefused(() => serve('raft'), /^raft must be an object .*, got "raft" \(string\)$/);
+    serve(undefined);
+  });
+
   it('checks the arguments of ChangeRequest.error, which takes 0 to mean "done yet?"', async () => {
     const request = newLeaveRequest('n1');
     const error = request.error.bind(request) as Loose;
