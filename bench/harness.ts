@@ -2,7 +2,10 @@
  * The benchmark harness: a scenario is a {@link Case} that runs one round
  * within a budget; {@link interleave} warms every case up, then runs rounds
  * of all of them in turn (rotating the order) so that compared cases see the
- * same machine state, and turns the rounds into a {@link ScenarioResult}.
+ * same machine state. Each round is one repetition: a scenario's figures are
+ * the medians over its rounds, its noise their spread, and a ratio of two
+ * scenarios is taken round by round (round r of each ran in the same pass)
+ * before its median is reported.
  */
 
 /** How long one round may go on: it stops at whichever limit comes first. */
@@ -19,6 +22,8 @@ export interface Round {
   readonly elapsedMs: number;
   /** Latency of each operation (or a sample of them), in µs. */
   readonly latenciesUs: ArrayLike<number>;
+  /** Figures particular to the scenario, for this round (CPU µs per request...). */
+  readonly figures?: Readonly<Record<string, number>>;
 }
 
 /** A scenario as the harness drives it. */
@@ -27,7 +32,15 @@ export interface Case {
   round(budget: Budget): Promise<Round>;
 }
 
-/** One scenario's figures. */
+/** Each round's figures, in the order the rounds ran. */
+export interface PerRound {
+  readonly opsPerSec: readonly number[];
+  readonly p50Us: readonly number[];
+  readonly p99Us: readonly number[];
+  readonly figures: Readonly<Record<string, readonly number[]>>;
+}
+
+/** One scenario's figures: medians over its rounds. */
 export interface ScenarioResult {
   readonly name: string;
   readonly group: string;
@@ -36,14 +49,22 @@ export interface ScenarioResult {
   readonly p99Us: number;
   /** Operations measured (warm-up excluded). */
   readonly ops: number;
-  /** Figures particular to the scenario (bytes per request, MiB/s...). */
+  /** Measured rounds (repetitions). */
+  readonly rounds: number;
+  /** Spread across rounds: (max − min) / median, of ops/s and of p50. 0 with one round. */
+  readonly noise: { readonly opsPerSec: number; readonly p50Us: number };
+  readonly perRound: PerRound;
+  /** Figures particular to the scenario (medians of its round figures, bytes per request, MiB/s...). */
   readonly extra?: Record<string, number>;
 }
 
 /** A ratio of two scenarios measured in the same run, with its target if the issue set one. */
 export interface Ratio {
   readonly name: string;
+  /** The median of the per-round ratios (or the one ratio). */
   readonly value: number;
+  /** The lowest and highest per-round ratio, when taken round by round. */
+  readonly spread?: readonly [number, number];
   /** E.g. `<= 1.5`. */
   readonly target?: string;
   readonly met?: boolean;
@@ -120,32 +141,61 @@ export interface InterleaveOptions {
  */
 export async function interleave(group: string, cases: readonly Case[], options: InterleaveOptions): Promise<ScenarioResult[]> {
   for (const c of cases) await c.round(options.warmup);
-  const totals = cases.map(() => ({ ops: 0, ms: 0, samples: new Samples() }));
+  const measured = cases.map((): Round[] => []);
   for (let r = 0; r < options.rounds; r++) {
     for (let k = 0; k < cases.length; k++) {
       const at = (k + r) % cases.length;
-      const round = await cases[at]!.round(options.round);
-      const total = totals[at]!;
-      total.ops += round.ops;
-      total.ms += round.elapsedMs;
-      total.samples.addAll(round.latenciesUs);
+      measured[at]!.push(await cases[at]!.round(options.round));
     }
   }
-  return cases.map((c, i) => summarize(group, c.name, totals[i]!.ops, totals[i]!.ms, totals[i]!.samples));
+  return cases.map((c, i) => summarizeRounds(group, c.name, measured[i]!));
 }
 
-/** A result from totals. */
-export function summarize(group: string, name: string, ops: number, ms: number, samples: Samples, extra?: Record<string, number>): ScenarioResult {
-  const sorted = samples.sorted();
+/** The median of `values` (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** (max − min) / median: how far apart the repetitions were. */
+export function spreadOf(values: readonly number[]): number {
+  if (values.length < 2) return 0;
+  return (Math.max(...values) - Math.min(...values)) / median(values);
+}
+
+/** A result from measured rounds: each figure is the median over the rounds. */
+export function summarizeRounds(group: string, name: string, rounds: readonly Round[], extra?: Record<string, number>): ScenarioResult {
+  const opsPerSec = rounds.map((r) => (r.elapsedMs > 0 ? (r.ops * 1000) / r.elapsedMs : 0));
+  const p50Us: number[] = [];
+  const p99Us: number[] = [];
+  const figures: Record<string, number[]> = {};
+  for (const round of rounds) {
+    const sorted = Float64Array.from(round.latenciesUs).sort();
+    p50Us.push(percentile(sorted, 50));
+    p99Us.push(percentile(sorted, 99));
+    for (const [key, value] of Object.entries(round.figures ?? {})) (figures[key] ??= []).push(value);
+  }
+  const figureMedians = Object.fromEntries(Object.entries(figures).map(([key, values]) => [key, median(values)]));
+  const allExtra = { ...figureMedians, ...extra };
   return {
     name,
     group,
-    opsPerSec: ms > 0 ? (ops * 1000) / ms : 0,
-    p50Us: percentile(sorted, 50),
-    p99Us: percentile(sorted, 99),
-    ops,
-    ...(extra ? { extra } : {}),
+    opsPerSec: median(opsPerSec),
+    p50Us: median(p50Us),
+    p99Us: median(p99Us),
+    ops: rounds.reduce((sum, r) => sum + r.ops, 0),
+    rounds: rounds.length,
+    noise: { opsPerSec: spreadOf(opsPerSec), p50Us: spreadOf(p50Us) },
+    perRound: { opsPerSec, p50Us, p99Us, figures },
+    ...(Object.keys(allExtra).length > 0 ? { extra: allExtra } : {}),
   };
+}
+
+/** A result from one round's totals. */
+export function summarize(group: string, name: string, ops: number, ms: number, samples: Samples, extra?: Record<string, number>): ScenarioResult {
+  return summarizeRounds(group, name, [{ ops, elapsedMs: ms, latenciesUs: samples.sorted() }], extra);
 }
 
 /** A case that awaits `op` one call at a time and times each call. */
@@ -204,11 +254,36 @@ export function pipelined(name: string, depth: number, op: () => Promise<unknown
   };
 }
 
+/** A target a ratio is checked against. */
+export interface Target {
+  readonly op: '<=' | '>=';
+  readonly value: number;
+}
+
 /** `a / b`, with a target check when given one (`<=` or `>=`). */
-export function ratio(name: string, a: number, b: number, target?: { op: '<=' | '>='; value: number }): Ratio {
-  const value = a / b;
-  if (!target) return { name, value };
-  return { name, value, target: `${target.op} ${target.value}`, met: target.op === '<=' ? value <= target.value : value >= target.value };
+export function ratio(name: string, a: number, b: number, target?: Target): Ratio {
+  return checked({ name, value: a / b }, target);
+}
+
+/**
+ * The ratio of two scenarios' figures round by round (round r of each ran
+ * in the same interleaved pass): its median, and the lowest and highest.
+ */
+export function roundRatio(name: string, a: readonly number[], b: readonly number[], target?: Target): Ratio {
+  const n = Math.min(a.length, b.length);
+  const ratios = Array.from({ length: n }, (_, i) => a[i]! / b[i]!);
+  return checked({ name, value: median(ratios), spread: [Math.min(...ratios), Math.max(...ratios)] }, target);
+}
+
+function checked(ratio: Ratio, target: Target | undefined): Ratio {
+  if (!target) return ratio;
+  const met = target.op === '<=' ? ratio.value <= target.value : ratio.value >= target.value;
+  return { ...ratio, target: `${target.op} ${target.value}`, met };
+}
+
+/** A figure checked against an absolute target (µs per request, req/s). */
+export function figure(name: string, value: number, target?: Target): Ratio {
+  return checked({ name, value }, target);
 }
 
 /** Whether `name` is selected. */

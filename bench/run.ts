@@ -1,24 +1,28 @@
 /**
- * `npm run bench [-- --json] [-- --smoke] [-- --only NAME[,NAME...]]`
+ * `npm run bench [-- --json] [-- --smoke] [-- --only NAME[,NAME...]] [-- --profile DIR]`
  *
  * Runs every scenario group (or those named: a scenario or a group name),
  * prints a table of figures and the ratios measured in the same run, or with
  * `--json` one JSON object. `--smoke` uses tiny counts: it proves that each
- * scenario runs and says nothing about speed.
+ * scenario runs and says nothing about speed. `--profile DIR` starts every
+ * child process with `--cpu-prof` writing into DIR (run the conductor itself
+ * under `node --cpu-prof` to profile the client side too).
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import type { BenchConfig, Ratio, ScenarioGroup, ScenarioResult } from './harness.js';
 import { codecGroup } from './scenarios/codec.js';
+import { profileChildrenInto } from './processes/child.js';
 import { latencyGroup } from './scenarios/latency.js';
+import { latency2pGroup } from './scenarios/latency-2p.js';
 import { memoryGroup } from './scenarios/memory.js';
 import { pipelinedGroup } from './scenarios/pipelined.js';
 import { raftGroup } from './scenarios/raft.js';
 import { streamGroup } from './scenarios/stream.js';
 
 /** Every group, in the order they run. */
-export const GROUPS: readonly ScenarioGroup[] = [latencyGroup, pipelinedGroup, streamGroup, codecGroup, raftGroup, memoryGroup];
+export const GROUPS: readonly ScenarioGroup[] = [latencyGroup, latency2pGroup, pipelinedGroup, streamGroup, codecGroup, raftGroup, memoryGroup];
 
 /** Where the figures came from. */
 export interface Machine {
@@ -63,9 +67,10 @@ export async function runBench(config: BenchConfig, onGroup?: (group: string) =>
   return { machine: machine(), smoke: config.smoke, scenarios, ratios };
 }
 
-function parseArgs(argv: readonly string[]): BenchConfig & { json: boolean } {
+function parseArgs(argv: readonly string[]): BenchConfig & { json: boolean; profile: string | undefined } {
   let json = false;
   let smoke = false;
+  let profile: string | undefined;
   const only: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -73,9 +78,10 @@ function parseArgs(argv: readonly string[]): BenchConfig & { json: boolean } {
     else if (arg === '--smoke') smoke = true;
     else if (arg === '--only' && argv[i + 1] !== undefined) only.push(...argv[++i]!.split(','));
     else if (arg.startsWith('--only=')) only.push(...arg.slice('--only='.length).split(','));
-    else throw new Error(`unknown argument ${arg}: use --json, --smoke, --only NAME[,NAME...]`);
+    else if (arg === '--profile' && argv[i + 1] !== undefined) profile = argv[++i]!;
+    else throw new Error(`unknown argument ${arg}: use --json, --smoke, --only NAME[,NAME...], --profile DIR`);
   }
-  return { json, smoke, only };
+  return { json, smoke, only, profile };
 }
 
 const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits }) : '-');
@@ -84,14 +90,18 @@ const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toLocaleS
 export function formatReport(report: BenchReport): string {
   const { machine: m } = report;
   const lines = [`${m.nproc} × ${m.cpu}, node ${m.node}${report.smoke ? ' (SMOKE: numbers mean nothing)' : ''}`, ''];
-  const rows = [['scenario', 'ops/s', 'p50 µs', 'p99 µs', 'ops', 'extra']];
+  const rows = [['scenario', 'ops/s', 'p50 µs', 'p99 µs', 'noise ops/p50', 'extra']];
+  const pct = (n: number): string => `${fmt(n * 100, 0)}%`;
   for (const r of report.scenarios) {
-    const extra = r.extra ? Object.entries(r.extra).map(([k, v]) => `${k}=${fmt(v)}`).join(' ') : '';
-    rows.push([r.name, fmt(r.opsPerSec, 0), fmt(r.p50Us), fmt(r.p99Us), String(r.ops), extra]);
+    const extra = r.extra ? Object.entries(r.extra).map(([k, v]) => `${k}=${fmt(v, 2)}`).join(' ') : '';
+    rows.push([r.name, fmt(r.opsPerSec, 0), fmt(r.p50Us), fmt(r.p99Us), r.rounds > 1 ? `${pct(r.noise.opsPerSec)} ${pct(r.noise.p50Us)}` : '', extra]);
   }
   lines.push(...table(rows), '');
-  const ratioRows = [['ratio', 'value', 'target', 'met']];
-  for (const r of report.ratios) ratioRows.push([r.name, fmt(r.value, 2), r.target ?? '', r.met === undefined ? '' : r.met ? 'yes' : 'NO']);
+  const ratioRows = [['ratio (median of rounds)', 'value', 'rounds min–max', 'target', 'met']];
+  for (const r of report.ratios) {
+    const spread = r.spread ? `${fmt(r.spread[0], 2)}–${fmt(r.spread[1], 2)}` : '';
+    ratioRows.push([r.name, fmt(r.value, 2), spread, r.target ?? '', r.met === undefined ? '' : r.met ? 'yes' : 'NO']);
+  }
   lines.push(...table(ratioRows));
   return lines.join('\n');
 }
@@ -102,7 +112,8 @@ function table(rows: string[][]): string[] {
 }
 
 async function main(): Promise<void> {
-  const { json, ...config } = parseArgs(process.argv.slice(2));
+  const { json, profile, ...config } = parseArgs(process.argv.slice(2));
+  profileChildrenInto(profile);
   const report = await runBench(config, (group) => process.stderr.write(`running ${group}...\n`));
   process.stdout.write(json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
 }

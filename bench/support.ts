@@ -1,10 +1,11 @@
 /**
- * Servers and clients the scenarios share: a membership server that answers
- * at once, one that redirects, and a raw `node:net` peer pair that moves the
- * same bytes as a join and its response with no library in the way.
+ * Servers and clients the scenarios share: a membership server run as users
+ * run it (`handleChangeRequests` over a raft stub that commits at once), one
+ * that redirects, and a raw `node:net` peer pair that moves the same bytes
+ * as a join and its response with no library in the way.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { DifferentLeaderError, MembershipServer, type MembershipServerOptions } from '../src/index.js';
+import { MembershipServer, handleChangeRequests, type ConfigurationServer, type MembershipServerOptions, type Raft } from '../src/index.js';
 import { encodeRequest, encodeResponse } from '../src/protocol/messages.js';
 
 /** The joining server's own raft address, as every scenario sends it. */
@@ -45,14 +46,66 @@ export async function answeringServer(
   };
 }
 
-/** Answers every join with success at once. */
-export function immediateServer(options?: MembershipServerOptions): ReturnType<typeof answeringServer> {
-  return answeringServer((request, n) => request.done(null, n), options);
+/** What {@link instantRaft} pretends to be. */
+export interface InstantRaftOptions {
+  /** Servers in its configuration, for `members` requests. @default 0 */
+  readonly members?: number;
+  /** Makes it a follower of this leader: every change is redirected there. */
+  readonly leader?: string;
+}
+
+/**
+ * A raft stub that commits every change at once (a leader), or a follower
+ * that knows its leader. Its configuration holds `members` servers with ids
+ * and addresses of realistic lengths, at a fixed index, as a real raft's is
+ * between changes.
+ */
+export function instantRaft(options: InstantRaftOptions = {}): Raft {
+  const servers: ConfigurationServer[] = Array.from({ length: options.members ?? 0 }, (_, i) => ({
+    id: `node-${String(i).padStart(4, '0')}`,
+    address: `10.0.${i >> 8}.${i & 255}:7000`,
+    role: 'voter',
+  }));
+  const configuration = { index: 7, servers };
+  let index = 7;
+  const leader = options.leader;
+  return {
+    state: () => (leader === undefined ? 'leader' : 'follower'),
+    leader: () => leader ?? '',
+    addVoter: () => Promise.resolve(++index),
+    addNonvoter: () => Promise.resolve(++index),
+    removeServer: () => Promise.resolve(++index),
+    configuration: () => configuration,
+  };
+}
+
+/**
+ * A membership server as users run it, in front of {@link instantRaft}:
+ * `handleChangeRequests(raft, server.requests)` and `serveConfiguration(raft)`.
+ */
+export async function raftServer(raft: Raft, options: MembershipServerOptions = {}): Promise<Running & { server: MembershipServer }> {
+  const server = new MembershipServer(options);
+  const address = await server.listen(0, '127.0.0.1');
+  const handling = handleChangeRequests(raft, server.requests);
+  server.serveConfiguration(raft);
+  return {
+    server,
+    address,
+    async close() {
+      await server.close();
+      await handling;
+    },
+  };
+}
+
+/** Answers every join with success at once, through `handleChangeRequests`. */
+export function immediateServer(options?: MembershipServerOptions): ReturnType<typeof raftServer> {
+  return raftServer(instantRaft(), options);
 }
 
 /** A follower that sends every join to `leader`. */
-export function redirectingServer(leader: string): ReturnType<typeof answeringServer> {
-  return answeringServer((request) => request.done(new DifferentLeaderError(leader)));
+export function redirectingServer(leader: string): ReturnType<typeof raftServer> {
+  return raftServer(instantRaft({ leader }));
 }
 
 /** Listens on a free loopback port; resolves to its address. */

@@ -30,7 +30,8 @@ export interface ChangeHost {
   /** Ends `stage`; replication goes on if the server is now in the configuration. */
   unstage(id: ServerID): void;
   /** Resolves once `check()` holds; throws NotLeaderError once this node no longer leads in `term`. */
-  waitUntil(term: number, check: () => boolean, deadline: number, onTimeout: () => Error): Promise<void>;
+  /** Waits for `check` as leader of `term`; on close rejects with `onClosed()` (default: nothing was changed). */
+  waitUntil(term: number, check: () => boolean, deadline: number, onTimeout: () => Error, onClosed?: () => Error): Promise<void>;
   /** Appends a configuration entry as leader of `term` (it takes effect at once); resolves to its index. */
   appendConfiguration(term: number, servers: readonly ConfigurationServer[]): number;
   /** Hands leadership to an up-to-date voter and steps down: called once this leader's removal has committed. */
@@ -84,9 +85,14 @@ export class ChangeQueue {
       if (joiningVoter) host.unstage(change.id);
     }
     const described = change.op === 'add' ? `adding ${change.id}` : `removing ${change.id}`;
-    await host.waitUntil(term, () => host.commitIndex() >= index, deadline, () => {
-      return new MembershipTimeoutError(`configuration entry ${index} (${described}) not committed within ${timeoutMs} ms; it may still commit`);
-    });
+    await host.waitUntil(
+      term,
+      () => host.commitIndex() >= index,
+      deadline,
+      () => new MembershipTimeoutError(`configuration entry ${index} (${described}) not committed within ${timeoutMs} ms; it may still commit`),
+      // Appended: the next leader may commit it, so closing must not say "not made".
+      () => new MembershipTimeoutError(`raft node closed before configuration entry ${index} (${described}) committed; it may still commit`),
+    );
     if (!isVoter(host.latest(), host.id)) await host.handOff(term, deadline);
     return index;
   }

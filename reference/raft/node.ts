@@ -184,9 +184,13 @@ export class RaftNode implements Raft {
   async apply(command: unknown, timeoutMs: number): Promise<number> {
     const term = this.#assertLeader();
     const index = this.#leadership.append({ kind: EntryKind.Command, command });
-    await this.#waitUntil(term, () => this.#commitIndex >= index, performance.now() + timeoutMs, () => {
-      return new MembershipTimeoutError(`entry ${index} not committed within ${timeoutMs} ms; it may still commit`);
-    });
+    await this.#waitUntil(
+      term,
+      () => this.#commitIndex >= index,
+      performance.now() + timeoutMs,
+      () => new MembershipTimeoutError(`entry ${index} not committed within ${timeoutMs} ms; it may still commit`),
+      () => new MembershipTimeoutError(`raft node closed before entry ${index} committed; it may still commit`),
+    );
     return index;
   }
 
@@ -297,10 +301,16 @@ export class RaftNode implements Raft {
     if (!this.#closed) this.#peers.sync(this.#latest, this.#committed);
   }
 
-  #waitUntil(term: number, check: () => boolean, deadline: number, onTimeout: () => Error): Promise<void> {
+  /**
+   * Waits for `check` as leader of `term`. Closing rejects with `onClosed()`:
+   * by default a ShuttingDownError, which says nothing was changed; a wait
+   * for an entry already appended passes an error that says its outcome is
+   * unknown, since the next leader may still commit it.
+   */
+  #waitUntil(term: number, check: () => boolean, deadline: number, onTimeout: () => Error, onClosed: () => Error = closedBeforeAnyChange): Promise<void> {
     return this.#conditions.wait(
       () => {
-        if (this.#closed) throw new ShuttingDownError('raft node closed');
+        if (this.#closed) throw onClosed();
         if (check()) return true;
         if (!this.#isLeader(term)) throw new NotLeaderError('leadership lost before the entry committed');
         return undefined;
@@ -396,7 +406,7 @@ export class RaftNode implements Raft {
         this.#peers.unstage(id);
         this.#syncPeers();
       },
-      waitUntil: (term, check, deadline, onTimeout) => this.#waitUntil(term, check, deadline, onTimeout),
+      waitUntil: (term, check, deadline, onTimeout, onClosed) => this.#waitUntil(term, check, deadline, onTimeout, onClosed),
       appendConfiguration: (term, servers) => {
         if (this.#assertLeader() !== term) throw new NotLeaderError();
         return this.#leadership.append({ kind: EntryKind.Configuration, servers });
@@ -442,4 +452,9 @@ export class RaftNode implements Raft {
       stepDown: () => this.#becomeFollower(),
     };
   }
+}
+
+/** What a wait rejects with when the node closes before anything was appended. */
+function closedBeforeAnyChange(): Error {
+  return new ShuttingDownError('raft node closed');
 }

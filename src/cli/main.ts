@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `raft-membership` command: join, leave, members and ping against a
- * running cluster, with the library's own client. Exit codes: 0 success,
+ * running cluster, with the library's own client, and the conformance kit
+ * for other implementations of the wire format. Exit codes: 0 success,
  * 1 refused, 2 timeout, 3 other failure (a server's internal error too), 64 bad usage,
  * 130 / 143 interrupted by SIGINT / SIGTERM.
  */
@@ -25,6 +26,8 @@ Commands:
   leave     remove a server from the cluster
   members   print the cluster's configuration as the leader knows it
   ping      check that servers speak the protocol, and how fast they answer
+  conformance server|client
+            test another implementation of the wire format (docs/conformance.md)
   help CMD  the options of a command (also: raft-membership CMD --help)
 
 Exit codes:

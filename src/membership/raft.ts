@@ -33,6 +33,11 @@ export interface RaftConfiguration {
  * its log index when the library reports one. They must throw
  * {@link NotLeaderError} when leadership is lost before the change commits
  * and {@link ChangeRejectedError} for a change that can never succeed.
+ * Peers are told what these errors say, so say only what is true: throw
+ * {@link ShuttingDownError} (on the wire: "the change was not made") only
+ * for a change that was never appended to the log; one appended but not
+ * yet committed when raft stops or times out may still commit, so throw
+ * {@link MembershipTimeoutError} ("outcome unknown") for it.
  * Changes must be idempotent, as clients retry them (docs/wire-format.md
  * §8): removing an id that is not in the configuration, or adding one that
  * is already there at the same address with the same role, succeeds without

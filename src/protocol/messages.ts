@@ -1,7 +1,7 @@
-import { parseAddress } from '../membership/address.js';
 import { InvalidAddressError } from '../membership/errors.js';
 import type { ConfigurationServer } from '../membership/raft.js';
 import { isServerRole, type ServerAddress, type ServerID, type ServerRole } from '../membership/types.js';
+import { parseAddress } from './address-cache.js';
 import { InvalidMessageError } from './errors.js';
 import { decodePayload, encodeFrame } from './msgpack.js';
 import { utf8Shorten } from './utf8.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ChangeRejectedError, NotLeaderError } from '../../src/index.js';
+import { ChangeRejectedError, MembershipTimeoutError, NotLeaderError, ShuttingDownError } from '../../src/index.js';
 import type { RaftNode } from '../../reference/raft/node.js';
 import { useCluster, waitFor } from './support/cluster.js';
 
@@ -55,6 +55,34 @@ describe('RaftNode membership changes', () => {
     expect(new Set(indexes).size).toBe(3);
     expect([...indexes].sort((a, b) => a - b)).toEqual(indexes);
     await cluster().waitForAgreement([leader, ...joiners], ['n0', 'j1', 'j2', 'j3']);
+  });
+
+  it('closing during a voter\'s catch-up says the change was not made', async () => {
+    const nodes = await cluster().build(3);
+    const leader = await cluster().waitForLeader(nodes);
+    const before = leader.lastIndex;
+    // A voter that never answers: its catch-up runs until the close, and nothing is appended.
+    const catchingUp = leader.addVoter('ghost', '127.0.0.1:1', 0, TIMEOUT).catch((err: unknown) => err);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    leader.close();
+    expect(await catchingUp).toBeInstanceOf(ShuttingDownError);
+    expect(leader.lastIndex).toBe(before);
+  });
+
+  it('closing with an entry appended but not committed says its outcome is unknown: the next leader may commit it', async () => {
+    const nodes = await cluster().build(3);
+    const leader = await cluster().waitForLeader(nodes);
+    // With both followers gone, an appended entry cannot commit before the close.
+    for (const node of nodes) if (node !== leader) await cluster().kill(node.id);
+    const before = leader.lastIndex;
+    const change = leader.addNonvoter('late', '127.0.0.1:2', 0, TIMEOUT).catch((err: unknown) => err);
+    const command = leader.apply({ op: 'noop' }, TIMEOUT).catch((err: unknown) => err);
+    await waitFor(() => leader.lastIndex === before + 2, 'the configuration entry and the command appended');
+    leader.close();
+    for (const outcome of [await change, await command]) {
+      expect(outcome).toBeInstanceOf(MembershipTimeoutError);
+      expect((outcome as Error).message).toMatch(/closed before .*entry \d+.* committed; it may still commit/);
+    }
   });
 
   it('a non-leader refuses changes with NotLeaderError', async () => {
