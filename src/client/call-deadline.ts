@@ -120,6 +120,8 @@ export class CallDeadline extends GivingUp implements CallProgress {
   readonly #live: Set<CallDeadline>;
   /** The caller's signal fired (not the deadline, not `close()`). */
   #callerAborted = false;
+  /** When the call began (performance.now()). */
+  readonly began = performance.now();
   stage: CallStage = 'dialing';
   target: ServerAddress | undefined;
   redirectedBy: ServerAddress | undefined;

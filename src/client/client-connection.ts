@@ -9,6 +9,16 @@ import { MAX_REQUEST_ID, decodeResponse, encodeRequest, type JoinMessage, type L
 export type OutgoingRequest = Omit<JoinMessage, 'rid'> | Omit<LeaveMessage, 'rid'> | Omit<MembersMessage, 'rid'>;
 
 /**
+ * Told the outcome of one request: its response, or why none will come
+ * (the connection ended, or the call gave up). Exactly one of the two is
+ * called, once, and never before {@link ClientConnection.send} returns.
+ */
+export interface ResponseHandler {
+  onResponse(response: ResponseMessage): void;
+  onFailure(err: unknown): void;
+}
+
+/**
  * A request waiting for its response: also what its call's signal cancels,
  * so a request allocates one object here and no closures.
  */
@@ -19,25 +29,32 @@ class Pending implements Cancellable {
     readonly type: RequestMessage['type'],
     readonly call: CallSignal,
     readonly connection: ClientConnection,
-    readonly settle: (value: ResponseMessage) => void,
-    readonly fail: (err: unknown) => void,
+    readonly handler: ResponseHandler,
   ) {}
 
   /** The call gave up: the response, if it comes, is ignored. */
   cancel(reason: unknown): void {
-    this.fail(reason);
     this.connection.abandon(this.rid);
+    this.handler.onFailure(reason);
   }
 
   resolve(response: ResponseMessage): void {
     this.call.unwatch(this);
-    this.settle(response);
+    this.handler.onResponse(response);
   }
 
   reject(err: Error): void {
     this.call.unwatch(this);
-    this.fail(err);
+    this.handler.onFailure(err);
   }
+}
+
+/** A promise's two ends as a {@link ResponseHandler}. */
+class Settle implements ResponseHandler {
+  constructor(
+    readonly onResponse: (response: ResponseMessage) => void,
+    readonly onFailure: (err: unknown) => void,
+  ) {}
 }
 
 /**
@@ -88,23 +105,34 @@ export class ClientConnection {
    * ignored).
    */
   request(request: OutgoingRequest, call: CallSignal): Promise<ResponseMessage> {
-    if (this.#closed) return Promise.reject(this.#closed);
-    if (call.aborted) return Promise.reject(call.reason);
+    return new Promise<ResponseMessage>((resolve, reject) => this.send(request, call, new Settle(resolve, reject)));
+  }
+
+  /**
+   * Sends a request; `handler` learns its outcome as {@link request}'s
+   * promise would, without a promise: the call path of a request that
+   * needs nothing else (no dial, no redirect) makes none of its own.
+   */
+  send(request: OutgoingRequest, call: CallSignal, handler: ResponseHandler): void {
+    if (this.#closed || call.aborted) {
+      const reason = this.#closed ?? call.reason;
+      // Never from inside send(): the caller may not be ready for it yet.
+      queueMicrotask(() => handler.onFailure(reason));
+      return;
+    }
     const rid = this.#allocateRid();
-    return new Promise<ResponseMessage>((resolve, reject) => {
-      const pending = new Pending(rid, request.type, call, this, resolve, reject);
-      this.#pending.set(rid, pending);
-      call.watch(pending);
-      const message: RequestMessage =
-        request.type === 'join'
-          ? { type: 'join', rid, id: request.id, address: request.address, role: request.role }
-          : request.type === 'leave'
-            ? { type: 'leave', rid, id: request.id }
-            : request.offset
-              ? { type: 'members', rid, offset: request.offset }
-              : { type: 'members', rid };
-      this.#write(encodeRequest(message));
-    });
+    const pending = new Pending(rid, request.type, call, this, handler);
+    this.#pending.set(rid, pending);
+    call.watch(pending);
+    const message: RequestMessage =
+      request.type === 'join'
+        ? { type: 'join', rid, id: request.id, address: request.address, role: request.role }
+        : request.type === 'leave'
+          ? { type: 'leave', rid, id: request.id }
+          : request.offset
+            ? { type: 'members', rid, offset: request.offset }
+            : { type: 'members', rid };
+    this.#write(encodeRequest(message));
   }
 
   /** Closes the connection, failing every pending request with `reason`. */

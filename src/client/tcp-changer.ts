@@ -7,7 +7,7 @@ import type { ServerAddress, ServerID } from '../membership/types.js';
 import { Channel } from '../protocol/preamble.js';
 import { callOptions, checkServerId, targetList } from './call-arguments.js';
 import { CallDeadline } from './call-deadline.js';
-import type { OutgoingRequest } from './client-connection.js';
+import { ChangeCall, type ChangeRequest } from './change-call.js';
 import { resolveClientOptions, type ResolvedClientOptions, type TcpChangerOptions } from './client-options.js';
 import { ConnectionPool } from './connection-pool.js';
 import { EndpointMemory } from './endpoint-memory.js';
@@ -71,21 +71,29 @@ export class TcpChanger implements Changer {
    * seed's turn). `timeout` is in milliseconds, at least 100. Resolves once
    * the change is committed, to the configuration's log index when reported.
    */
-  async join(id: ServerID, target: ServerAddress | readonly ServerAddress[], timeout: number | ChangeOptions): Promise<number | undefined> {
-    checkServerId(id);
-    const seeds = this.#targets(target);
-    const { timeoutMs, signal, role } = callOptions(timeout, true);
-    const { address } = this.options;
-    if (address === undefined) throw new InvalidOptionError("join needs the address option: this server's own raft address, where its MembershipServer listens");
-    return this.#change({ type: 'join', id, address, role }, seeds, timeoutMs, signal);
+  join(id: ServerID, target: ServerAddress | readonly ServerAddress[], timeout: number | ChangeOptions): Promise<number | undefined> {
+    try {
+      checkServerId(id);
+      const seeds = this.#targets(target);
+      const { timeoutMs, signal, role } = callOptions(timeout, true);
+      const { address } = this.options;
+      if (address === undefined) throw new InvalidOptionError("join needs the address option: this server's own raft address, where its MembershipServer listens");
+      return this.#change({ type: 'join', id, address, role }, seeds, timeoutMs, signal);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Asks the cluster to remove server `id`; resolves once that is committed. Arguments as for `join`. */
-  async leave(id: ServerID, target: ServerAddress | readonly ServerAddress[], timeout: number | ChangeOptions): Promise<number | undefined> {
-    checkServerId(id);
-    const seeds = this.#targets(target);
-    const { timeoutMs, signal } = callOptions(timeout, true);
-    return this.#change({ type: 'leave', id }, seeds, timeoutMs, signal);
+  leave(id: ServerID, target: ServerAddress | readonly ServerAddress[], timeout: number | ChangeOptions): Promise<number | undefined> {
+    try {
+      checkServerId(id);
+      const seeds = this.#targets(target);
+      const { timeoutMs, signal } = callOptions(timeout, true);
+      return this.#change({ type: 'leave', id }, seeds, timeoutMs, signal);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
@@ -160,15 +168,11 @@ export class TcpChanger implements Changer {
     return this.close();
   }
 
-  async #change(request: OutgoingRequest, seeds: readonly ServerAddress[], timeoutMs: number, signal: AbortSignal | undefined): Promise<number | undefined> {
-    const call = this.#bound(timeoutMs, signal);
-    try {
-      return (await this.#caller.run(request, seeds, call)).index;
-    } catch (err) {
-      throw call.translate(err, request.type === 'members' ? 'members' : `${request.type} of ${request.id}`);
-    } finally {
-      call.release();
-    }
+  /** A join or a leave, within one deadline (its arguments checked). */
+  #change(request: ChangeRequest, seeds: readonly ServerAddress[], timeoutMs: number, signal: AbortSignal | undefined): Promise<number | undefined> {
+    const call = new ChangeCall(this.#caller, request, seeds, timeoutMs, signal, this.#calls);
+    if (this.#closing) call.abort(this.#closing);
+    return call.start();
   }
 
   /** Checks a call's target (parsed once per address: parsing every call's showed in profiles). */
