@@ -1,6 +1,7 @@
 import type { ServerAddress } from '../membership/types.js';
 import type { ResponseMessage } from '../protocol/messages.js';
 import { AttemptDeadline, CallDeadline, type CallSignal } from './call-deadline.js';
+import type { CallDeadlines } from './call-deadlines.js';
 import type { OutgoingRequest, ResponseHandler } from './client-connection.js';
 import { attemptShare, type CallStart, type HopOutcome, type LeaderCaller } from './leader-caller.js';
 
@@ -26,8 +27,8 @@ export class ChangeCall extends CallDeadline implements ResponseHandler {
   #attempt: AttemptDeadline | undefined;
   #resolve!: (index: number | undefined | Promise<number | undefined>) => void;
 
-  constructor(caller: LeaderCaller, request: ChangeRequest, seeds: readonly ServerAddress[], timeoutMs: number, userSignal: AbortSignal | undefined, live: Set<CallDeadline>) {
-    super(timeoutMs, userSignal, live);
+  constructor(caller: LeaderCaller, request: ChangeRequest, seeds: readonly ServerAddress[], timeoutMs: number, userSignal: AbortSignal | undefined, deadlines: CallDeadlines) {
+    super(timeoutMs, userSignal, deadlines);
     this.#caller = caller;
     this.#request = request;
     this.#seeds = seeds;
@@ -49,7 +50,7 @@ export class ChangeCall extends CallDeadline implements ResponseHandler {
     }
     const share = attemptShare(order.length, this.timeoutMs);
     let signal: CallSignal = this;
-    if (share > 0) signal = this.#attempt = new AttemptDeadline(this, share, this);
+    if (share > 0) signal = this.#attempt = new AttemptDeadline(this, share);
     this.target = target;
     this.stage = 'waiting';
     connection.send(this.#request, signal, this);

@@ -3,7 +3,8 @@ import type { ServerAddress } from '../membership/types.js';
 import { ConnectionClosedError } from '../protocol/errors.js';
 import type { CallSignal, Cancellable } from './call-deadline.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
-import { MAX_REQUEST_ID, decodeResponse, encodeRequest, type JoinMessage, type LeaveMessage, type MembersMessage, type RequestMessage, type ResponseMessage } from '../protocol/messages.js';
+import { InFlight } from './in-flight.js';
+import { decodeResponse, encodeRequest, type JoinMessage, type LeaveMessage, type MembersMessage, type RequestMessage, type ResponseMessage } from '../protocol/messages.js';
 
 /** A request as the caller gives it; the connection picks its `rid`. */
 export type OutgoingRequest = Omit<JoinMessage, 'rid'> | Omit<LeaveMessage, 'rid'> | Omit<MembersMessage, 'rid'>;
@@ -66,9 +67,8 @@ export class ClientConnection {
   readonly target: ServerAddress;
   readonly #socket: Socket;
   readonly #decoder: FrameDecoder;
-  readonly #pending = new Map<number, Pending>();
+  readonly #pending = new InFlight<Pending>();
   readonly #onClose: (connection: ClientConnection) => void;
-  #nextRid = 1;
   #corked = false;
   #closed: Error | undefined;
   /** A caller gave up waiting on this connection: it takes no new requests. */
@@ -120,9 +120,9 @@ export class ClientConnection {
       queueMicrotask(() => handler.onFailure(reason));
       return;
     }
-    const rid = this.#allocateRid();
+    const rid = this.#pending.nextRid();
     const pending = new Pending(rid, request.type, call, this, handler);
-    this.#pending.set(rid, pending);
+    this.#pending.add(pending);
     call.watch(pending);
     const message: RequestMessage =
       request.type === 'join'
@@ -140,8 +140,7 @@ export class ClientConnection {
     if (this.#closed) return;
     this.#closed = reason;
     this.#socket.destroy();
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
+    const pending = this.#pending.clear();
     for (const entry of pending) entry.reject(reason);
     this.#onClose(this);
   }
@@ -156,14 +155,6 @@ export class ClientConnection {
     this.#pending.delete(rid);
     this.#retired = true;
     if (this.#pending.size === 0) this.close(new ConnectionClosedError(`connection to ${this.target} retired after a call gave up on it`));
-  }
-
-  #allocateRid(): number {
-    // Ids wrap; one still in flight after four billion requests is skipped.
-    let rid = this.#nextRid;
-    while (this.#pending.has(rid)) rid = rid === MAX_REQUEST_ID ? 0 : rid + 1;
-    this.#nextRid = rid === MAX_REQUEST_ID ? 0 : rid + 1;
-    return rid;
   }
 
   #write(frame: Buffer): void {
@@ -190,10 +181,9 @@ export class ClientConnection {
     try {
       this.#decoder.push(chunk, (payload) => {
         const response = decodeResponse(payload, this.#answering);
-        const entry = this.#pending.get(response.rid);
+        const entry = this.#pending.delete(response.rid);
         // A response to an abandoned (aborted) request is dropped.
         if (!entry) return;
-        this.#pending.delete(response.rid);
         entry.resolve(response);
         if (this.#retired && this.#pending.size === 0) this.close();
       });

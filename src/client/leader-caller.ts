@@ -88,7 +88,7 @@ export class LeaderCaller {
       const given = begun;
       begun = undefined;
       if (attemptMs === 0) return this.#tryOnce(request, order, at, call, call, given?.outcome);
-      const bounded = given?.attempt ?? new AttemptDeadline(call, attemptMs, call);
+      const bounded = given?.attempt ?? new AttemptDeadline(call, attemptMs);
       try {
         return await this.#tryOnce(request, order, at, bounded, call, given?.outcome);
       } finally {

@@ -7,6 +7,7 @@ import type { ServerAddress, ServerID } from '../membership/types.js';
 import { Channel } from '../protocol/preamble.js';
 import { callOptions, checkServerId, targetList } from './call-arguments.js';
 import { CallDeadline } from './call-deadline.js';
+import { CallDeadlines } from './call-deadlines.js';
 import { ChangeCall, type ChangeRequest } from './change-call.js';
 import { resolveClientOptions, type ResolvedClientOptions, type TcpChangerOptions } from './client-options.js';
 import { ConnectionPool } from './connection-pool.js';
@@ -55,8 +56,8 @@ export class TcpChanger implements Changer {
   /** Set by close(): every later call fails with it at once. */
   #closing: ShuttingDownError | undefined;
   #closed: Promise<void> | undefined;
-  /** Calls under way, aborted by `close()`. */
-  readonly #calls = new Set<CallDeadline>();
+  /** The deadlines of the calls under way, which `close()` aborts. */
+  readonly #calls = new CallDeadlines();
 
   constructor(options: TcpChangerOptions = {}) {
     this.options = resolveClientOptions(options);
@@ -157,7 +158,8 @@ export class TcpChanger implements Changer {
     if (!this.#closed) {
       const reason = new ShuttingDownError('client closed');
       this.#closing = reason;
-      for (const call of this.#calls) call.abort(reason);
+      for (const call of this.#calls.all()) if (call instanceof CallDeadline) call.abort(reason);
+      this.#calls.stop();
       this.#closed = Promise.all([this.#pool.close(), this.#dials.closed()]).then(() => undefined);
     }
     return this.#closed;
