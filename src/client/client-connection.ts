@@ -4,6 +4,7 @@ import { ConnectionClosedError } from '../protocol/errors.js';
 import type { CallSignal, Cancellable } from './call-deadline.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
 import { InFlight } from './in-flight.js';
+import { MembersAnswerReader } from '../protocol/members-answer-reader.js';
 import { decodeResponse, encodeRequest, type JoinMessage, type LeaveMessage, type MembersMessage, type RequestMessage, type ResponseMessage } from '../protocol/messages.js';
 
 /** A request as the caller gives it; the connection picks its `rid`. */
@@ -68,6 +69,9 @@ export class ClientConnection {
   readonly #socket: Socket;
   readonly #decoder: FrameDecoder;
   readonly #pending = new InFlight<Pending>();
+  /** `members` requests among them: their answers are read by {@link MembersAnswerReader} first. */
+  #membersPending = 0;
+  readonly #members = new MembersAnswerReader();
   readonly #onClose: (connection: ClientConnection) => void;
   #corked = false;
   #closed: Error | undefined;
@@ -123,6 +127,7 @@ export class ClientConnection {
     const rid = this.#pending.nextRid();
     const pending = new Pending(rid, request.type, call, this, handler);
     this.#pending.add(pending);
+    if (request.type === 'members') this.#membersPending++;
     call.watch(pending);
     const message: RequestMessage =
       request.type === 'join'
@@ -141,6 +146,7 @@ export class ClientConnection {
     this.#closed = reason;
     this.#socket.destroy();
     const pending = this.#pending.clear();
+    this.#membersPending = 0;
     for (const entry of pending) entry.reject(reason);
     this.#onClose(this);
   }
@@ -152,7 +158,7 @@ export class ClientConnection {
    * finish, and it closes when the last one settles.
    */
   abandon(rid: number): void {
-    this.#pending.delete(rid);
+    this.#take(rid);
     this.#retired = true;
     if (this.#pending.size === 0) this.close(new ConnectionClosedError(`connection to ${this.target} retired after a call gave up on it`));
   }
@@ -177,11 +183,27 @@ export class ClientConnection {
   /** Made once: the type of the request in flight with a rid, for decodeResponse. */
   readonly #answering = (rid: number): RequestMessage['type'] | undefined => this.#pending.get(rid)?.type;
 
+  /** The request in flight with `rid`, no longer in flight; `undefined` if there is none. */
+  #take(rid: number): Pending | undefined {
+    const entry = this.#pending.delete(rid);
+    if (entry?.type === 'members') this.#membersPending--;
+    return entry;
+  }
+
+  /** A response, validated: a `members` answer read straight into its servers when it can be. */
+  #read(payload: Buffer): ResponseMessage {
+    if (this.#membersPending > 0) {
+      const answer = this.#members.read(payload);
+      if (answer !== undefined && this.#answering(answer.rid) === 'members') return answer;
+    }
+    return decodeResponse(payload, this.#answering);
+  }
+
   #receive(chunk: Buffer): void {
     try {
       this.#decoder.push(chunk, (payload) => {
-        const response = decodeResponse(payload, this.#answering);
-        const entry = this.#pending.delete(response.rid);
+        const response = this.#read(payload);
+        const entry = this.#take(response.rid);
         // A response to an abandoned (aborted) request is dropped.
         if (!entry) return;
         entry.resolve(response);
