@@ -4,6 +4,7 @@ import { ConnectionClosedError } from '../protocol/errors.js';
 import type { CallSignal, Cancellable } from './call-deadline.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
 import { InFlight } from './in-flight.js';
+import { TickWriter } from './tick-writer.js';
 import { MembersAnswerReader } from '../protocol/members-answer-reader.js';
 import { decodeResponse, encodeRequest, type JoinMessage, type LeaveMessage, type MembersMessage, type RequestMessage, type ResponseMessage } from '../protocol/messages.js';
 
@@ -68,12 +69,12 @@ export class ClientConnection {
   readonly target: ServerAddress;
   readonly #socket: Socket;
   readonly #decoder: FrameDecoder;
+  readonly #writer: TickWriter;
   readonly #pending = new InFlight<Pending>();
   /** `members` requests among them: their answers are read by {@link MembersAnswerReader} first. */
   #membersPending = 0;
   readonly #members = new MembersAnswerReader();
   readonly #onClose: (connection: ClientConnection) => void;
-  #corked = false;
   #closed: Error | undefined;
   /** A caller gave up waiting on this connection: it takes no new requests. */
   #retired = false;
@@ -83,6 +84,7 @@ export class ClientConnection {
     this.#socket = socket;
     this.#onClose = onClose;
     this.#decoder = new FrameDecoder({ maxFrameSize: options.maxFrameSize });
+    this.#writer = new TickWriter(socket);
     socket.unref();
     socket.setTimeout(options.idleTimeoutMs, () => {
       if (this.#pending.size === 0) this.close(new ConnectionClosedError(`idle connection to ${target} closed`));
@@ -137,7 +139,8 @@ export class ClientConnection {
           : request.offset
             ? { type: 'members', rid, offset: request.offset }
             : { type: 'members', rid };
-    this.#write(encodeRequest(message));
+    // Requests made in the same tick leave in one write.
+    this.#writer.write(encodeRequest(message));
   }
 
   /** Closes the connection, failing every pending request with `reason`. */
@@ -162,23 +165,6 @@ export class ClientConnection {
     this.#retired = true;
     if (this.#pending.size === 0) this.close(new ConnectionClosedError(`connection to ${this.target} retired after a call gave up on it`));
   }
-
-  #write(frame: Buffer): void {
-    const socket = this.#socket;
-    // Requests made in the same tick leave in one write.
-    if (!this.#corked) {
-      this.#corked = true;
-      socket.cork();
-      process.nextTick(this.#uncork);
-    }
-    socket.write(frame);
-  }
-
-  /** Made once: a closure per tick would be garbage per tick. */
-  readonly #uncork = (): void => {
-    this.#corked = false;
-    this.#socket.uncork();
-  };
 
   /** Made once: the type of the request in flight with a rid, for decodeResponse. */
   readonly #answering = (rid: number): RequestMessage['type'] | undefined => this.#pending.get(rid)?.type;
