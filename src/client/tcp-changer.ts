@@ -107,6 +107,11 @@ export class TcpChanger implements Changer {
    * not serve its configuration (its raft has no `configuration()`, or
    * nothing told its server which raft it serves).
    *
+   * The servers are frozen objects: the changer remembers the last pages it
+   * read, and an answer that has a server again hands back the same object
+   * (reading an unchanged configuration again costs one comparison of its
+   * bytes). The `members` array is the caller's own.
+   *
    * ```ts
    * const { members, leader } = await new TcpChanger().members('10.0.0.1:7000', 5_000);
    * for (const m of members) console.log(m.id, m.address, m.role, m.address === leader ? '(leader)' : '');
