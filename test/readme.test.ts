@@ -36,7 +36,14 @@ describe('README', () => {
   it('starts with the contributor commands, then how to install the package', () => {
     const lines = readme.split('\n');
     expect(lines.slice(0, 6).join('\n')).toMatch(/^# raft-membership\n\n```sh\nnpm install && npm run demo +# .+\nnpm install && npm test +# .+\n```$/);
-    expect(readme.indexOf('npm install raft-membership')).toBeLessThan(readme.indexOf('## Usage'));
+    const install = readme.indexOf('npm install raft-membership');
+    expect(install, 'the README says how to install the package').toBeGreaterThan(0);
+    expect(install).toBeLessThan(readme.indexOf('## Usage'));
+  });
+
+  it('says what address a joining server gives the cluster before its example', () => {
+    const before = usage.slice(0, usage.indexOf('```'));
+    expect(before).toMatch(/\*\*`address`\*\*: the one\s+port where its own `MembershipServer` listens/);
   });
 
   it('states the Node versions that package.json requires', () => {
@@ -55,5 +62,20 @@ describe('README', () => {
 
   it('gives the plain JavaScript example no TypeScript', () => {
     expect(example('js')).not.toMatch(/\btype\b|: (string|Raft)\b|<string, string>/);
+  });
+});
+
+describe('README errors', () => {
+  it('names every error class the package exports, with its code', async () => {
+    const api = (await import('../src/index.js')) as Record<string, unknown>;
+    const errors = Object.entries(api).filter(([, value]) => typeof value === 'function' && value.prototype instanceof Error);
+    expect(errors.length).toBeGreaterThan(20);
+    const missing = errors.filter(([name]) => !readme.includes(`\`${name}\``)).map(([name]) => name);
+    expect(missing, 'error classes the README does not name').toEqual([]);
+    const codes = errors
+      .filter(([name]) => name !== 'MembershipError' && name !== 'ProtocolError')
+      .map(([name, value]) => [name, (Reflect.construct(value as new (...args: unknown[]) => { code: string }, ['x', 'y', 'z']) as { code: string }).code] as const);
+    const unnamed = codes.filter(([, code]) => !readme.includes(`\`${code}\``) && !/^ERR_(FRAME_TOO_LARGE|EMPTY_FRAME|MALFORMED_FRAME|INVALID_MESSAGE|BAD_PREAMBLE)$/.test(code));
+    expect(unnamed, 'codes the README does not give').toEqual([]);
   });
 });

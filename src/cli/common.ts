@@ -38,7 +38,8 @@ export const ENVIRONMENT = {
 /** The help text of these options, for each command's `--help`. */
 export const CONNECTION_HELP = `  --target HOST:PORT[,HOST:PORT...]  the server(s) to ask; seeds are tried in turn (repeatable)
   --timeout DURATION                 deadline for the whole command, with its unit: 500ms, 10s, 2m
-                                     (default 10s; a bare number is refused: seconds or milliseconds?)
+                                     (100ms to 24h, default 10s; a bare number is refused: seconds or
+                                     milliseconds?)
   --cluster NAME                     the cluster's name, if its servers have one
   --tls-ca FILE                      use TLS, trusting this CA (PEM)
   --tls-cert FILE, --tls-key FILE    client certificate and key for mutual TLS (PEM)

@@ -1,4 +1,4 @@
-import type { ConnectionOptions } from 'node:tls';
+import { createSecureContext, type ConnectionOptions } from 'node:tls';
 import { parseAddress } from '../membership/address.js';
 import { InvalidOptionError } from '../membership/errors.js';
 import { loggerOption, type LogWriter, type Logger } from '../membership/logger.js';
@@ -87,7 +87,7 @@ export function resolveClientOptions(given: TcpChangerOptions = {}): ResolvedCli
     address: options.address,
     clusterName: clusterNameOption(options.clusterName),
     secret: secretOption(options.secret),
-    tls: tlsOption(options.tls),
+    tls: tlsOption(options.tls, createSecureContext),
     connectionsPerTarget: integerOption('connectionsPerTarget', options.connectionsPerTarget, 1, 1, 64),
     idleTimeoutMs: integerOption('idleTimeoutMs', options.idleTimeoutMs, 30_000, 1, DAY_MS),
     maxRedirects: integerOption('maxRedirects', options.maxRedirects, 8, 0, 100),

@@ -18,9 +18,13 @@ export class SocketSet {
     this.#open.delete(socket);
   }
 
-  /** Settles once every tracked socket has closed. */
+  /**
+   * Settles once every tracked socket has emitted `'close'`. Every socket
+   * still here has not (it leaves on that event); `socket.closed` is no
+   * test, as `destroy()` sets it before the handle is closed.
+   */
   closed(): Promise<void> {
-    const waits = [...this.#open].map((socket) => (socket.closed ? undefined : new Promise<void>((resolve) => socket.once('close', () => resolve()))));
+    const waits = [...this.#open].map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())));
     return Promise.all(waits).then(() => undefined);
   }
 }

@@ -182,7 +182,9 @@ export class ChangeLoop {
   #finish(request: ChangeRequest, failed: boolean, value: unknown): void {
     const err = failed ? this.#report(request, value) : null;
     // Someone else (a transport timing it out, say) may have finished it.
-    if (!request.isDone) request.done(err, typeof value === 'number' && !failed ? value : undefined);
+    // Only a log index is passed on: raft may resolve to anything (done() refuses what is not an index).
+    const index = !failed && typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+    if (!request.isDone) request.done(err, index);
   }
 
   /** The error a failed call becomes, logged where an operator should see it. */

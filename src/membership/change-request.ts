@@ -1,6 +1,6 @@
 import { ChangeRequestKind } from './change-request-kind.js';
 import { parseAddress } from './address.js';
-import { MembershipTimeoutError, RequestAlreadyDoneError } from './errors.js';
+import { AbortError, MembershipTimeoutError, RequestAlreadyDoneError } from './errors.js';
 import { DAY_MS, checkOptionKeys, invalidOption, optionsObject } from './option-checks.js';
 import { ServerRole, isServerRole, type ServerAddress, type ServerID } from './types.js';
 
@@ -55,9 +55,13 @@ export class ChangeRequest {
    * Records the outcome: `null`/`undefined` for success, an error otherwise;
    * `index` is the committed configuration's log index when known. The first
    * outcome stands: a second call throws {@link RequestAlreadyDoneError}.
+   * Throws `InvalidOptionError` for an `err` that is not an Error or an
+   * `index` that is not a non-negative integer.
    */
   done(err?: Error | null, index?: number): void {
     if (this.#done) throw new RequestAlreadyDoneError();
+    if (err !== undefined && err !== null && !(err instanceof Error)) throw invalidOption('err', 'an Error, or null for success', err);
+    if (index !== undefined && !(Number.isSafeInteger(index) && index >= 0)) throw invalidOption('index', 'a log index (an integer from 0), or undefined', index);
     this.#done = true;
     this.#error = err ?? null;
     this.#index = index;
@@ -71,8 +75,10 @@ export class ChangeRequest {
    * no longer than `signal` allows). Resolves to `null` on success, to the
    * handler's error on failure, or to a {@link MembershipTimeoutError} when
    * time ran out first; the request then stays pending and a later call can
-   * still see its outcome. Rejects with `signal.reason` on abort.
-   * `timeoutMs` 0 asks whether it is done now; it is at most a day.
+   * still see its outcome. On abort it rejects with an {@link AbortError}
+   * (code `ABORT_ERR`) whose `cause` is `signal.reason`, as Node core's
+   * aborts do; the request stays pending. `timeoutMs` 0 asks whether it is
+   * done now; it is at most a day.
    */
   error(timeoutMs: number, signal?: AbortSignal): Promise<Error | null> {
     if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0 && timeoutMs <= DAY_MS)) {
@@ -80,7 +86,7 @@ export class ChangeRequest {
     }
     if (signal !== undefined && !(signal instanceof AbortSignal)) return Promise.reject(invalidOption('signal', 'an AbortSignal', signal));
     if (this.#done) return Promise.resolve(this.#error);
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal?.aborted) return Promise.reject(this.#aborted(signal));
     return new Promise<Error | null>((resolve, reject) => {
       const settle = (): void => {
         clearTimeout(timer);
@@ -93,7 +99,7 @@ export class ChangeRequest {
       };
       const onAbort = (): void => {
         settle();
-        reject(signal?.reason);
+        reject(this.#aborted(signal!));
       };
       const timer = setTimeout(() => {
         settle();
@@ -102,6 +108,10 @@ export class ChangeRequest {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#addWaiter(wake);
     });
+  }
+
+  #aborted(signal: AbortSignal): AbortError {
+    return new AbortError(`waiting for the ${this.#describe()} was aborted`, { cause: signal.reason });
   }
 
   #describe(): string {

@@ -66,9 +66,21 @@ export function clusterNameOption(name: string | undefined): string {
   return chosen;
 }
 
-/** Checks that a `tls` option is an object of `node:tls` options. */
-export function tlsOption<T extends object>(tls: T | undefined): T | undefined {
-  if (tls !== undefined && (typeof tls !== 'object' || tls === null || Array.isArray(tls))) throw invalidOption('tls', 'an object of node:tls options', tls);
+/**
+ * Checks that a `tls` option is an object of `node:tls` options that
+ * `usable` accepts (`tls.createSecureContext`, given by the transport: the
+ * core imports no `node:tls`), so that a key that is not PEM, or not the
+ * certificate's, is refused when the object is made rather than on every
+ * connection, where a client would retry it until its deadline.
+ */
+export function tlsOption<T extends object>(tls: T | undefined, usable: (tls: T) => unknown): T | undefined {
+  if (tls === undefined) return tls;
+  if (typeof tls !== 'object' || tls === null || Array.isArray(tls)) throw invalidOption('tls', 'an object of node:tls options', tls);
+  try {
+    usable(tls);
+  } catch (err) {
+    throw new InvalidOptionError(`tls: node:tls cannot use these options: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  }
   return tls;
 }
 

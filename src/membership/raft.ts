@@ -70,7 +70,10 @@ export interface Raft {
   removeServer(id: ServerID, prevIndex: number, timeoutMs: number): Promise<void | number>;
   /**
    * The latest configuration as this server knows it, where supported:
-   * the servers, or the servers with the configuration's log index. A
+   * the servers, or the servers with the configuration's log index. Every
+   * server, this one included, needs the `host:port` address it was
+   * joined with: a client refuses an answer with an address it cannot
+   * dial (such as `''`) as a bad response. A
    * `MembershipServer` whose requests `handleChangeRequests` applies to this
    * raft answers `members` requests with it (on the leader; the other
    * servers redirect them).

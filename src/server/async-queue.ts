@@ -1,4 +1,4 @@
-import { ShuttingDownError } from '../membership/errors.js';
+import { AbortError, ShuttingDownError } from '../membership/errors.js';
 
 interface Taker<T> {
   resolve(item: T): void;
@@ -36,16 +36,21 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     return this.#items.splice(0);
   }
 
-  /** The next item; rejects once the queue is ended and empty, or on abort. */
-  shift(signal?: AbortSignal): Promise<T> {
+  /**
+   * The next item; rejects once the queue is ended and empty, or on abort
+   * with an {@link AbortError} saying what `waiting` was for, whose `cause`
+   * is `signal.reason`.
+   */
+  shift(signal?: AbortSignal, waiting = 'waiting'): Promise<T> {
     if (this.#items.length > 0) return Promise.resolve(this.#items.shift()!);
     if (this.#ended) return Promise.reject(new ShuttingDownError());
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    const aborted = (): AbortError => new AbortError(`${waiting} was aborted`, { cause: signal?.reason });
+    if (signal?.aborted) return Promise.reject(aborted());
     return new Promise<T>((resolve, reject) => {
       const onAbort = (): void => {
         const at = this.#takers.indexOf(taker);
         if (at >= 0) this.#takers.splice(at, 1);
-        reject(signal?.reason);
+        reject(aborted());
       };
       const taker: Taker<T> = {
         resolve: (item) => {

@@ -3,6 +3,7 @@ import { createServer as createNetServer, type Server, type Socket } from 'node:
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { formatAddress } from '../membership/address.js';
+import { invalidOption } from '../membership/option-checks.js';
 import type { ChangeRequest } from '../membership/change-request.js';
 import { ServerAlreadyListeningError, ServerNotRunningError, ShuttingDownError } from '../membership/errors.js';
 import type { ConfigurationSource } from '../membership/read-configuration.js';
@@ -117,11 +118,17 @@ export class MembershipServer extends EventEmitter<MembershipServerEvents> imple
   /**
    * Starts listening; resolves to the bound address. Port 0 picks a free
    * one. The host defaults to loopback: pass `'0.0.0.0'` or `'::'` to serve
-   * other machines.
+   * other machines. Rejects with `InvalidOptionError` for a port that is
+   * not an integer from 0 to 65535 (a string too: `net.Server` would take
+   * one that is not a number for a pipe's path) or a host that is not a
+   * non-empty string, and with Node's error (`EADDRINUSE`, …) when the port
+   * cannot be bound; the server can then listen() again.
    */
   listen(port = 0, host = '127.0.0.1'): Promise<ServerAddress> {
     if (this.#server) return Promise.reject(new ServerAlreadyListeningError());
     if (this.#closing) return Promise.reject(new ShuttingDownError('server is closed'));
+    if (!Number.isInteger(port) || port < 0 || port > 65535) return Promise.reject(invalidOption('port', 'an integer from 0 to 65535 (0: any free port)', port));
+    if (typeof host !== 'string' || host === '') return Promise.reject(invalidOption('host', 'a non-empty string (an IP address or a host name)', host));
     const server = this.options.tls
       ? createTlsServer(this.options.tls, (socket: TLSSocket) => this.#admission.secured(socket))
       : createNetServer({ noDelay: true }, (socket) => this.#admission.accepted(socket, false));
@@ -170,10 +177,12 @@ export class MembershipServer extends EventEmitter<MembershipServerEvents> imple
    * The next raft stream a peer opened, once its preamble was accepted and
    * with none of its own bytes consumed (hashicorp/raft's
    * `StreamLayer.Accept`). Rejects with `ShuttingDownError` once the server
-   * is closed, or with `signal.reason` on abort.
+   * is closed, or on abort with an `AbortError` (code `ABORT_ERR`)
+   * whose `cause` is `signal.reason`, as Node core's aborts do.
    */
   accept(signal?: AbortSignal): Promise<Duplex> {
-    return this.#streams.shift(signal);
+    if (signal !== undefined && !(signal instanceof AbortSignal)) return Promise.reject(invalidOption('signal', 'an AbortSignal', signal));
+    return this.#streams.shift(signal, 'accept()');
   }
 
   /**
@@ -198,6 +207,13 @@ export class MembershipServer extends EventEmitter<MembershipServerEvents> imple
    * ```
    */
   serveConfiguration(raft: ConfigurationSource | undefined): void {
+    if (raft !== undefined) {
+      if (typeof raft !== 'object' || raft === null) throw invalidOption('raft', 'an object with state(), leader() and configuration(), or undefined', raft);
+      for (const method of ['state', 'leader'] as const) {
+        if (typeof raft[method] !== 'function') throw invalidOption(`raft.${method}`, 'a function', raft[method]);
+      }
+      if (raft.configuration !== undefined && typeof raft.configuration !== 'function') throw invalidOption('raft.configuration', 'a function, or absent', raft.configuration);
+    }
     this.#configuration = raft;
   }
 

@@ -119,6 +119,8 @@ export class ChangeQueue implements AsyncIterable<ChangeRequest>, FeedSource {
   readonly #endListeners = new Set<() => void>();
   #nexts: NextResult[] = [];
   #consumers = 0;
+  /** Set once a request found no consumer, and warned of it; cleared when one attaches. */
+  #warnedNoConsumer = false;
   #closing = false;
   #ended = false;
   #drained: (() => void) | undefined;
@@ -138,6 +140,11 @@ export class ChangeQueue implements AsyncIterable<ChangeRequest>, FeedSource {
     this.#latest.set(request.id, change);
     this.#waiting.push(change);
     this.#notify();
+    if (this.#consumers === 0 && !this.#warnedNoConsumer) {
+      // Said at once, not only when it times out: a client's own deadline is often the shorter.
+      this.#warnedNoConsumer = true;
+      this.#options.logger.warn?.(`change request waiting: ${NO_CONSUMER_HINT}`, { id: request.id, kind: kindName(request.kind), timeoutMs: this.#options.requestTimeoutMs });
+    }
   }
 
   /**
@@ -243,6 +250,7 @@ export class ChangeQueue implements AsyncIterable<ChangeRequest>, FeedSource {
   /** Counts a consumer until the returned function is called. */
   #attach(): () => void {
     this.#consumers += 1;
+    this.#warnedNoConsumer = false;
     let attached = true;
     return () => {
       if (!attached) return;

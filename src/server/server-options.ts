@@ -1,4 +1,4 @@
-import type { TlsOptions } from 'node:tls';
+import { createSecureContext, type TlsOptions } from 'node:tls';
 import { DAY_MS, checkOptionKeys, clusterNameOption, integerOption, optionsObject, secretOption, tlsOption } from '../membership/option-checks.js';
 import { loggerOption, type LogWriter, type Logger } from '../membership/logger.js';
 import { DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE } from '../protocol/frame-decoder.js';
@@ -133,7 +133,7 @@ export function resolveServerOptions(given: MembershipServerOptions): ResolvedSe
   return {
     clusterName: clusterNameOption(options.clusterName),
     secret: secretOption(options.secret),
-    tls: tlsOption(options.tls),
+    tls: tlsOption(options.tls, createSecureContext),
     maxFrameSize: integerOption('maxFrameSize', options.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, 64, MAX_MAX_FRAME_SIZE),
     maxConnections,
     maxConnectionsPerPeer: integerOption('maxConnectionsPerPeer', options.maxConnectionsPerPeer, 64, 1, 1_000_000),

@@ -190,6 +190,23 @@ describe('raft-membership (the command)', () => {
     }
     expect((await run('--version')).stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
+
+  it('agrees with the README on its commands, exit codes, variables and timeout bounds', async () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+    const section = readme.slice(readme.indexOf('## The `raft-membership` command'), readme.indexOf('\n## ', readme.indexOf('## The `raft-membership` command') + 1));
+    const help = (await run('--help')).stdout;
+    const commands = (text: string): string[] => [...new Set([...text.matchAll(/^ *raft-membership (join|leave|members|ping) /gm)].map((m) => m[1]!))].sort();
+    expect(commands(section)).toEqual(['join', 'leave', 'members', 'ping']);
+    expect(commands(help)).toEqual(commands(section));
+    const helpCodes = [...help.slice(help.indexOf('Exit codes:'), help.indexOf('Environment:')).matchAll(/\b(\d{1,3})\b(?= |,)/g)].map((m) => Number(m[1]));
+    const readmeCodes = [...section.matchAll(/^\| (\d+)(?:, (\d+))? \|/gm)].flatMap((m) => [m[1], m[2]].filter(Boolean).map(Number));
+    expect(new Set(helpCodes)).toEqual(new Set(readmeCodes));
+    const variables = (text: string): string[] => [...new Set(text.match(/RAFT_MEMBERSHIP_[A-Z_]+/g))].sort();
+    expect(variables(help)).toEqual(variables(section));
+    const joinHelp = (await run('join', '--help')).stdout;
+    expect(joinHelp).toMatch(/100ms to 24h/);
+    expect(section).toMatch(/from `100ms` to `24h`/);
+  });
 });
 
 describe('raft-membership over TLS and with a shared secret', () => {
@@ -236,6 +253,20 @@ describe('raft-membership over TLS and with a shared secret', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^raft-membership members: refused: /);
     expect(result.stderr).not.toMatch(/Warning/);
+  });
+
+  it('exits 1 at once, naming the mismatch, for TLS on one side only', async () => {
+    // --tls-ca against a plain server: OpenSSL's words alone, and exit 3, before.
+    const plain = await cluster();
+    const tlsToPlain = await run('join', '--id', 'n2', '--address', '127.0.0.1:7002', '--target', plain.address, ...ca, '--timeout', '20s');
+    expect(tlsToPlain).toMatchObject({ code: 1, stdout: '' });
+    expect(tlsToPlain.stderr).toMatch(/^raft-membership join: refused: .*does not speak TLS/);
+    expect(plain.raft.servers.has('n2')).toBe(false);
+    // No --tls-ca against a TLS server: retried to the deadline, and exit 2, before.
+    const { address } = await tlsCluster(serverTls);
+    const plainToTls = await run('members', '--target', address, '--timeout', '20s', '--json');
+    expect(plainToTls.code).toBe(1);
+    expect(JSON.parse(plainToTls.stdout)).toMatchObject({ ok: false, exitCode: 1, error: { code: 'ERR_TLS_MISMATCH' } });
   });
 
   it('passes mutual TLS with --tls-cert and --tls-key', async () => {

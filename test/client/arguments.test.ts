@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   ChangeRequestKind,
@@ -121,6 +123,16 @@ describe('options of TcpChanger and MembershipServer', () => {
     await expectRefused(() => new TcpChanger(5 as never), /^TcpChanger options must be an object, got 5 \(number\)$/);
   });
 
+  it('refuses tls options node:tls cannot use when the object is made, not on every connection', async () => {
+    const key = readFileSync(fileURLToPath(new URL('../fixtures/tls/server.key', import.meta.url)));
+    const clientCert = readFileSync(fileURLToPath(new URL('../fixtures/tls/client.crt', import.meta.url)));
+    await expectRefused(() => new MembershipServer({ tls: { key: 'server.key', cert: 'server.crt' } }), /^tls: node:tls cannot use these options: .*no start line/);
+    await expectRefused(() => new MembershipServer({ tls: { key, cert: clientCert } }), /^tls: .*key values mismatch/);
+    await expectRefused(() => new TcpChanger({ tls: { key: 'client.key', cert: 'client.crt' } }), /^tls: node:tls cannot use these options/);
+    await expectRefused(() => new TcpChanger({ tls: { minVersion: 'TLSv9' as never } }), /^tls: .*TLSv9/);
+    expect((await errorOf(() => new TcpChanger({ tls: { cert: 'x' } }))).cause).toMatchObject({ code: expect.stringMatching(/^ERR_OSSL_/) });
+  });
+
   it('reads response frames of at least a members page, 65536 bytes', async () => {
     await expectRefused(() => new TcpChanger({ maxFrameSize: 1024 }), /^maxFrameSize must be an integer from 65536 to/);
     expect(changer().options.maxFrameSize).toBe(65_536);
@@ -143,6 +155,23 @@ describe('the membership core and addresses', () => {
     await expectRefused(() => join('n1', SELF, 'voter'), /^the options of newJoinRequest must be an object, got "voter" \(string\)$/);
     await expectRefused(() => (newLeaveRequest as (id: unknown) => unknown)(42), /^id must be a non-empty string, got 42 \(number\)$/);
     expect(newJoinRequest('n1', SELF, { role: 'nonvoter' }).role).toBe('nonvoter');
+  });
+
+  it('checks what ChangeRequest.done records, and what serveConfiguration serves', async () => {
+    const request = newLeaveRequest('n1');
+    const done = request.done.bind(request) as (...args: unknown[]) => void;
+    await expectRefused(() => done('raft said no'), /^err must be an Error, or null for success, got "raft said no" \(string\)$/);
+    await expectRefused(() => done(null, -1), /^index must be a log index .*, got -1 \(number\)$/);
+    await expectRefused(() => done(null, '7'), /got "7" \(string\)$/);
+    expect(request.isDone).toBe(false);
+    done(null, 7);
+    expect(request.index).toBe(7);
+    const server = new MembershipServer();
+    const serve = server.serveConfiguration.bind(server) as (raft: unknown) => void;
+    await expectRefused(() => serve({ configuration: () => [] }), /^raft\.state must be a function, got undefined$/);
+    await expectRefused(() => serve({ state: () => 'leader', leader: () => '', configuration: [] }), /^raft\.configuration must be a function, or absent, got \[\] \(array\)$/);
+    await expectRefused(() => serve('raft'), /^raft must be an object .*, got "raft" \(string\)$/);
+    serve(undefined);
   });
 
   it('checks the arguments of ChangeRequest.error, which takes 0 to mean "done yet?"', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  AbortError,
   ChangeRequestKind,
   InvalidOptionError,
   MembershipTimeoutError,
@@ -74,13 +75,20 @@ describe('ChangeRequest', () => {
     await expect(Promise.all(waits)).resolves.toEqual([err, err, err]);
   });
 
-  it('rejects error() with the abort reason', async () => {
+  it('rejects error() on abort with an AbortError whose cause is the reason, as Node core does, and stays pending', async () => {
     const r = newLeaveRequest('n4');
     const controller = new AbortController();
     const waiting = r.error(5_000, controller.signal);
-    controller.abort(new Error('stop'));
-    await expect(waiting).rejects.toThrow('stop');
-    await expect(r.error(1, AbortSignal.abort(new Error('already')))).rejects.toThrow('already');
+    const stop = new Error('stop');
+    controller.abort(stop);
+    await expect(waiting).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', cause: stop, message: 'waiting for the leave of n4 was aborted' });
+    await expect(waiting).rejects.toBeInstanceOf(AbortError);
+    const already = new Error('already');
+    await expect(r.error(1, AbortSignal.abort(already))).rejects.toMatchObject({ code: 'ABORT_ERR', cause: already });
+    // The request itself is not ended by a waiter giving up.
+    expect(r.isDone).toBe(false);
+    r.done(null, 7);
+    await expect(r.error(0)).resolves.toBeNull();
   });
 
   it('refuses a negative or NaN timeout', async () => {

@@ -53,6 +53,15 @@ describe('handleChangeRequests', () => {
     expect(join.index).toBe(2);
   });
 
+  it('passes on only a log index from raft: anything else a change resolves to is no index', async () => {
+    const raft = new FakeRaft();
+    const results: unknown[] = [-1, 1.5, 'seven', Number.NaN, 9];
+    raft.removeServer = () => Promise.resolve(results.shift() as number);
+    const leaves = ['n1', 'n2', 'n3', 'n4', 'n5'].map((id) => newLeaveRequest(id));
+    expect(await handleAll(raft, leaves)).toEqual([null, null, null, null, null]);
+    expect(leaves.map((leave) => leave.index)).toEqual([undefined, undefined, undefined, undefined, 9]);
+  });
+
   it('treats joining a known peer as a no-op success', async () => {
     const raft = new FakeRaft();
     raft.servers.set('n2', { id: 'n2', address: '127.0.0.1:7002', role: 'voter' });

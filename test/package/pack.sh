@@ -46,11 +46,14 @@ console.log(`${filename}: ${files.length} files, built on pack, all under dist/,
 JS
 tarball="$work/$(node -p "require('$work/pack.json')[0].filename")"
 
-# No devDependency is also a runtime dependency.
+# No devDependency is also a runtime dependency; the registry page has
+# what a user looks for (where the code is, where to report, what it is).
 node - <<'JS'
 const pkg = require('./package.json');
 const both = Object.keys(pkg.dependencies ?? {}).filter((d) => d in (pkg.devDependencies ?? {}));
 if (both.length) { console.error(`both dependencies and devDependencies: ${both.join(', ')}`); process.exit(1); }
+const missing = ['description', 'repository', 'homepage', 'bugs', 'keywords', 'license', 'engines'].filter((field) => !pkg[field] || (Array.isArray(pkg[field]) && pkg[field].length === 0));
+if (missing.length) { console.error(`package.json lacks: ${missing.join(', ')}`); process.exit(1); }
 JS
 
 # 2. An empty project that installs the tarball, with what a TypeScript

@@ -136,7 +136,10 @@ describe('the server\'s request queue', () => {
     const hint = 'nothing consumes server.requests: call handleChangeRequests(raft, server.requests)';
     expect(answer).toMatchObject({ ok: false, code: WireErrorCode.Timeout });
     expect((answer as { message: string }).message).toContain(hint);
-    expect(warnings).toEqual([`request timed out: ${hint}`]);
+    // Said once when the request arrives (a client's deadline may be shorter than the server's), then when it times out.
+    expect(warnings).toEqual([`change request waiting: ${hint}`, `request timed out: ${hint}`]);
+    expect(await ask(peer, join(2, 'n3'))).toMatchObject({ ok: false, code: WireErrorCode.Timeout });
+    expect(warnings).toEqual([`change request waiting: ${hint}`, `request timed out: ${hint}`, `request timed out: ${hint}`]);
   });
 
   it('says so too once handleChangeRequests was stopped', async () => {

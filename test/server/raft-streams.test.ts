@@ -84,6 +84,10 @@ describe('raft streams on the membership port', () => {
   it('bounds accept() by an AbortSignal', async () => {
     const server = use(new MembershipServer(), (s) => s.close());
     await server.listen();
-    await expect(server.accept(AbortSignal.timeout(30))).rejects.toMatchObject({ name: 'TimeoutError' });
+    // As Node core's aborts: an AbortError of the library, the signal's reason as its cause.
+    await expect(server.accept(AbortSignal.timeout(30))).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', message: 'accept() was aborted', cause: { name: 'TimeoutError' } });
+    const reason = new Error('stop');
+    await expect(server.accept(AbortSignal.abort(reason))).rejects.toMatchObject({ code: 'ABORT_ERR', cause: reason });
+    await expect(server.accept('stop' as never)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: 'signal must be an AbortSignal, got "stop" (string)' });
   });
 });

@@ -70,6 +70,18 @@ describe('MembershipServer as a Node server', () => {
     expect(server.address()).toBe(address);
   });
 
+  it('checks the port and host given to listen(), and can listen after a refused one', async () => {
+    const server = use(new MembershipServer(), (s) => s.close());
+    const listen = server.listen.bind(server) as (...args: unknown[]) => Promise<string>;
+    await expect(listen(70_000)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: 'port must be an integer from 0 to 65535 (0: any free port), got 70000 (number)' });
+    // net.Server would take a string that is not a number for a pipe's path, and bind it.
+    await expect(listen('7000x')).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^port must be .*, got "7000x" \(string\)$/) });
+    await expect(listen('7000')).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    await expect(listen(0, 42)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^host must be a non-empty string .*, got 42 \(number\)$/) });
+    expect(() => server.address()).toThrow(ServerNotRunningError);
+    await stillServes(await server.listen());
+  });
+
   it('can listen again after a listen() that failed', async () => {
     const taken = use(createServer(), (s) => new Promise((resolve) => s.close(resolve)));
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
