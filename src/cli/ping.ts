@@ -33,7 +33,7 @@ export async function ping(args: readonly string[], context: CommandContext = {}
   const options = resolveClientOptions(changerOptions(values));
   // Its timer is ref'd, unlike AbortSignal.timeout(): the client's sockets
   // are unref'd, so the deadline is what keeps the process waiting for them.
-  const call = new CallDeadline(timeoutMs, context.signal, new Set());
+  const call = new CallDeadline(timeoutMs, context.signal);
   const results = [];
   try {
     for (const target of list) {

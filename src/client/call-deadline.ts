@@ -2,6 +2,7 @@ import { AbortError, MembershipError, MembershipTimeoutError, type CallStage } f
 import { timeoutValue } from '../membership/option-checks.js';
 import type { ServerAddress } from '../membership/types.js';
 import { ConnectionClosedError } from '../protocol/errors.js';
+import { CallDeadlines, type QueuedDeadline } from './call-deadlines.js';
 
 /** Told once when the call it watches gives up. */
 export interface Cancellable {
@@ -26,9 +27,18 @@ export interface CallSignal {
 /**
  * The flag, the reason and the listeners that {@link CallDeadline} and
  * {@link AttemptDeadline} share: one listener inline (the usual case, a
- * single request), more in an array.
+ * single request), more in an array; and their place in a
+ * {@link CallDeadlines} queue.
  */
-abstract class GivingUp implements CallSignal {
+abstract class GivingUp implements CallSignal, QueuedDeadline {
+  /** @internal */
+  deadlineAt = 0;
+  /** @internal */
+  lane: QueuedDeadline['lane'];
+  /** @internal */
+  prev: QueuedDeadline | undefined;
+  /** @internal */
+  next: QueuedDeadline | undefined;
   #aborted = false;
   #reason: unknown;
   #listener: Cancellable | undefined;
@@ -78,7 +88,13 @@ abstract class GivingUp implements CallSignal {
     if (more) for (const listener of more) listener.cancel(reason);
     this.#controller?.abort(reason);
   }
+
+  /** @internal Its deadline passed. */
+  abstract expire(): void;
 }
+
+/** The queue of deadlines made without one of their own (a ping, a test). */
+const standalone = new CallDeadlines();
 
 /** The reason a call's parts see when its deadline passes; `translate()` turns it into the caller's error. */
 const DEADLINE_PASSED = new MembershipTimeoutError('call deadline passed');
@@ -108,16 +124,16 @@ export interface CallProgress {
 
 /**
  * One deadline for a whole call, joined with the caller's signal and the
- * client's `close()`: it gives up at whichever comes first. No closures per
- * call: the timer gets the instance as its argument and the caller's signal
- * gets it as its listener; `close()` reaches live calls through the set
- * they join.
+ * client's `close()`: it gives up at whichever comes first. No closures or
+ * timers per call: it waits in its client's {@link CallDeadlines} queue,
+ * which `close()` also reaches live calls through, and the caller's signal
+ * gets it as its listener.
  */
 export class CallDeadline extends GivingUp implements CallProgress {
-  readonly #timer: NodeJS.Timeout;
   readonly #timeoutMs: number;
   readonly #userSignal: AbortSignal | undefined;
-  readonly #live: Set<CallDeadline>;
+  /** The queue it waits in, which its attempts wait in too. */
+  readonly deadlines: CallDeadlines;
   /** The caller's signal fired (not the deadline, not `close()`). */
   #callerAborted = false;
   stage: CallStage = 'dialing';
@@ -131,20 +147,24 @@ export class CallDeadline extends GivingUp implements CallProgress {
 
   /**
    * @param timeoutMs checked: 100 ms to a day.
-   * @param live the client's calls, which its `close()` aborts.
+   * @param deadlines the client's calls, which its `close()` aborts.
    */
-  constructor(timeoutMs: number, userSignal: AbortSignal | undefined, live: Set<CallDeadline>) {
+  constructor(timeoutMs: number, userSignal: AbortSignal | undefined, deadlines: CallDeadlines = standalone) {
     super();
     timeoutValue('timeoutMs', timeoutMs);
     this.#timeoutMs = timeoutMs;
     this.#userSignal = userSignal;
-    this.#live = live;
-    this.#timer = setTimeout(CallDeadline.#expire, timeoutMs, this);
-    live.add(this);
+    this.deadlines = deadlines;
+    deadlines.add(this, timeoutMs);
     if (userSignal) {
       if (userSignal.aborted) this.handleEvent();
       else userSignal.addEventListener('abort', this, { once: true });
     }
+  }
+
+  /** When the call began (performance.now()). */
+  get began(): number {
+    return this.deadlineAt - this.#timeoutMs;
   }
 
   /** The whole call's deadline, in milliseconds. */
@@ -170,10 +190,9 @@ export class CallDeadline extends GivingUp implements CallProgress {
     this.giveUp(reason);
   }
 
-  /** The call is over: stops the timer and forgets the listeners. */
+  /** The call is over: leaves the queue and forgets the listeners. */
   release(): void {
-    clearTimeout(this.#timer);
-    this.#live.delete(this);
+    this.deadlines.delete(this);
     this.#userSignal?.removeEventListener('abort', this);
   }
 
@@ -199,8 +218,9 @@ export class CallDeadline extends GivingUp implements CallProgress {
     });
   }
 
-  static #expire(this: void, deadline: CallDeadline): void {
-    deadline.abort(DEADLINE_PASSED);
+  /** @internal The deadline passed. */
+  expire(): void {
+    this.abort(DEADLINE_PASSED);
   }
 }
 
@@ -211,37 +231,35 @@ export class CallDeadline extends GivingUp implements CallProgress {
  * the deadline rather than all of it, and the next seed gets its turn.
  */
 export class AttemptDeadline extends GivingUp implements Cancellable {
-  readonly #call: CallSignal;
-  readonly #timer: NodeJS.Timeout;
-  readonly #progress: CallProgress;
+  readonly #call: CallDeadline;
   readonly #timeoutMs: number;
 
-  constructor(call: CallSignal, timeoutMs: number, progress: CallProgress) {
+  constructor(call: CallDeadline, timeoutMs: number) {
     super();
     this.#call = call;
-    this.#progress = progress;
     this.#timeoutMs = timeoutMs;
-    this.#timer = setTimeout(AttemptDeadline.#expire, timeoutMs, this);
+    call.deadlines.add(this, timeoutMs);
     call.watch(this);
   }
 
   /** The whole call gave up, or this attempt's share ran out. */
   cancel(reason: unknown): void {
-    clearTimeout(this.#timer);
+    this.#call.deadlines.delete(this);
     this.giveUp(reason);
   }
 
   /** The attempt is over. */
   release(): void {
-    clearTimeout(this.#timer);
+    this.#call.deadlines.delete(this);
     this.#call.unwatch(this);
   }
 
-  static #expire(this: void, attempt: AttemptDeadline): void {
-    const { stage, target, dial } = attempt.#progress;
+  /** @internal Its share of the deadline ran out. */
+  expire(): void {
+    const { stage, target, dial } = this.#call;
     const at = stage === 'dialing' && dial?.connected ? 'preamble' : stage;
-    attempt.cancel(
-      new MembershipTimeoutError(`no answer from ${target ?? 'the server'} within its share of the deadline (${Math.round(attempt.#timeoutMs)} ms, ${at}); trying the next server`, {
+    this.cancel(
+      new MembershipTimeoutError(`no answer from ${target ?? 'the server'} within its share of the deadline (${Math.round(this.#timeoutMs)} ms, ${at}); trying the next server`, {
         stage: at,
         ...(target === undefined ? {} : { target }),
       }),

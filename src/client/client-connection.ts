@@ -3,10 +3,23 @@ import type { ServerAddress } from '../membership/types.js';
 import { ConnectionClosedError } from '../protocol/errors.js';
 import type { CallSignal, Cancellable } from './call-deadline.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
-import { MAX_REQUEST_ID, decodeResponse, encodeRequest, type JoinMessage, type LeaveMessage, type MembersMessage, type RequestMessage, type ResponseMessage } from '../protocol/messages.js';
+import { InFlight } from './in-flight.js';
+import { TickWriter } from './tick-writer.js';
+import { MembersAnswerReader } from '../protocol/members-answer-reader.js';
+import { decodeResponse, encodeRequest, type JoinMessage, type LeaveMessage, type MembersMessage, type RequestMessage, type ResponseMessage } from '../protocol/messages.js';
 
 /** A request as the caller gives it; the connection picks its `rid`. */
 export type OutgoingRequest = Omit<JoinMessage, 'rid'> | Omit<LeaveMessage, 'rid'> | Omit<MembersMessage, 'rid'>;
+
+/**
+ * Told the outcome of one request: its response, or why none will come
+ * (the connection ended, or the call gave up). Exactly one of the two is
+ * called, once, and never before {@link ClientConnection.send} returns.
+ */
+export interface ResponseHandler {
+  onResponse(response: ResponseMessage): void;
+  onFailure(err: unknown): void;
+}
 
 /**
  * A request waiting for its response: also what its call's signal cancels,
@@ -19,25 +32,32 @@ class Pending implements Cancellable {
     readonly type: RequestMessage['type'],
     readonly call: CallSignal,
     readonly connection: ClientConnection,
-    readonly settle: (value: ResponseMessage) => void,
-    readonly fail: (err: unknown) => void,
+    readonly handler: ResponseHandler,
   ) {}
 
   /** The call gave up: the response, if it comes, is ignored. */
   cancel(reason: unknown): void {
-    this.fail(reason);
     this.connection.abandon(this.rid);
+    this.handler.onFailure(reason);
   }
 
   resolve(response: ResponseMessage): void {
     this.call.unwatch(this);
-    this.settle(response);
+    this.handler.onResponse(response);
   }
 
   reject(err: Error): void {
     this.call.unwatch(this);
-    this.fail(err);
+    this.handler.onFailure(err);
   }
+}
+
+/** A promise's two ends as a {@link ResponseHandler}. */
+class Settle implements ResponseHandler {
+  constructor(
+    readonly onResponse: (response: ResponseMessage) => void,
+    readonly onFailure: (err: unknown) => void,
+  ) {}
 }
 
 /**
@@ -49,10 +69,12 @@ export class ClientConnection {
   readonly target: ServerAddress;
   readonly #socket: Socket;
   readonly #decoder: FrameDecoder;
-  readonly #pending = new Map<number, Pending>();
+  readonly #writer: TickWriter;
+  readonly #pending = new InFlight<Pending>();
+  /** `members` requests among them: their answers are read by {@link MembersAnswerReader} first. */
+  #membersPending = 0;
+  readonly #members = new MembersAnswerReader();
   readonly #onClose: (connection: ClientConnection) => void;
-  #nextRid = 1;
-  #corked = false;
   #closed: Error | undefined;
   /** A caller gave up waiting on this connection: it takes no new requests. */
   #retired = false;
@@ -62,6 +84,7 @@ export class ClientConnection {
     this.#socket = socket;
     this.#onClose = onClose;
     this.#decoder = new FrameDecoder({ maxFrameSize: options.maxFrameSize });
+    this.#writer = new TickWriter(socket);
     socket.unref();
     socket.setTimeout(options.idleTimeoutMs, () => {
       if (this.#pending.size === 0) this.close(new ConnectionClosedError(`idle connection to ${target} closed`));
@@ -88,23 +111,36 @@ export class ClientConnection {
    * ignored).
    */
   request(request: OutgoingRequest, call: CallSignal): Promise<ResponseMessage> {
-    if (this.#closed) return Promise.reject(this.#closed);
-    if (call.aborted) return Promise.reject(call.reason);
-    const rid = this.#allocateRid();
-    return new Promise<ResponseMessage>((resolve, reject) => {
-      const pending = new Pending(rid, request.type, call, this, resolve, reject);
-      this.#pending.set(rid, pending);
-      call.watch(pending);
-      const message: RequestMessage =
-        request.type === 'join'
-          ? { type: 'join', rid, id: request.id, address: request.address, role: request.role }
-          : request.type === 'leave'
-            ? { type: 'leave', rid, id: request.id }
-            : request.offset
-              ? { type: 'members', rid, offset: request.offset }
-              : { type: 'members', rid };
-      this.#write(encodeRequest(message));
-    });
+    return new Promise<ResponseMessage>((resolve, reject) => this.send(request, call, new Settle(resolve, reject)));
+  }
+
+  /**
+   * Sends a request; `handler` learns its outcome as {@link request}'s
+   * promise would, without a promise: the call path of a request that
+   * needs nothing else (no dial, no redirect) makes none of its own.
+   */
+  send(request: OutgoingRequest, call: CallSignal, handler: ResponseHandler): void {
+    if (this.#closed || call.aborted) {
+      const reason = this.#closed ?? call.reason;
+      // Never from inside send(): the caller may not be ready for it yet.
+      queueMicrotask(() => handler.onFailure(reason));
+      return;
+    }
+    const rid = this.#pending.nextRid();
+    const pending = new Pending(rid, request.type, call, this, handler);
+    this.#pending.add(pending);
+    if (request.type === 'members') this.#membersPending++;
+    call.watch(pending);
+    const message: RequestMessage =
+      request.type === 'join'
+        ? { type: 'join', rid, id: request.id, address: request.address, role: request.role }
+        : request.type === 'leave'
+          ? { type: 'leave', rid, id: request.id }
+          : request.offset
+            ? { type: 'members', rid, offset: request.offset }
+            : { type: 'members', rid };
+    // Requests made in the same tick leave in one write.
+    this.#writer.write(encodeRequest(message));
   }
 
   /** Closes the connection, failing every pending request with `reason`. */
@@ -112,8 +148,8 @@ export class ClientConnection {
     if (this.#closed) return;
     this.#closed = reason;
     this.#socket.destroy();
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
+    const pending = this.#pending.clear();
+    this.#membersPending = 0;
     for (const entry of pending) entry.reject(reason);
     this.#onClose(this);
   }
@@ -125,47 +161,37 @@ export class ClientConnection {
    * finish, and it closes when the last one settles.
    */
   abandon(rid: number): void {
-    this.#pending.delete(rid);
+    this.#take(rid);
     this.#retired = true;
     if (this.#pending.size === 0) this.close(new ConnectionClosedError(`connection to ${this.target} retired after a call gave up on it`));
   }
 
-  #allocateRid(): number {
-    // Ids wrap; one still in flight after four billion requests is skipped.
-    let rid = this.#nextRid;
-    while (this.#pending.has(rid)) rid = rid === MAX_REQUEST_ID ? 0 : rid + 1;
-    this.#nextRid = rid === MAX_REQUEST_ID ? 0 : rid + 1;
-    return rid;
-  }
-
-  #write(frame: Buffer): void {
-    const socket = this.#socket;
-    // Requests made in the same tick leave in one write.
-    if (!this.#corked) {
-      this.#corked = true;
-      socket.cork();
-      process.nextTick(this.#uncork);
-    }
-    socket.write(frame);
-  }
-
-  /** Made once: a closure per tick would be garbage per tick. */
-  readonly #uncork = (): void => {
-    this.#corked = false;
-    this.#socket.uncork();
-  };
-
   /** Made once: the type of the request in flight with a rid, for decodeResponse. */
   readonly #answering = (rid: number): RequestMessage['type'] | undefined => this.#pending.get(rid)?.type;
+
+  /** The request in flight with `rid`, no longer in flight; `undefined` if there is none. */
+  #take(rid: number): Pending | undefined {
+    const entry = this.#pending.delete(rid);
+    if (entry?.type === 'members') this.#membersPending--;
+    return entry;
+  }
+
+  /** A response, validated: a `members` answer read straight into its servers when it can be. */
+  #read(payload: Buffer): ResponseMessage {
+    if (this.#membersPending > 0) {
+      const answer = this.#members.read(payload);
+      if (answer !== undefined && this.#answering(answer.rid) === 'members') return answer;
+    }
+    return decodeResponse(payload, this.#answering);
+  }
 
   #receive(chunk: Buffer): void {
     try {
       this.#decoder.push(chunk, (payload) => {
-        const response = decodeResponse(payload, this.#answering);
-        const entry = this.#pending.get(response.rid);
+        const response = this.#read(payload);
+        const entry = this.#take(response.rid);
         // A response to an abandoned (aborted) request is dropped.
         if (!entry) return;
-        this.#pending.delete(response.rid);
         entry.resolve(response);
         if (this.#retired && this.#pending.size === 0) this.close();
       });

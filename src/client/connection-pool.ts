@@ -37,22 +37,37 @@ export class ConnectionPool {
   /** A ready connection to `target`, dialing one if needed; `progress` learns of the dial it waits on. */
   acquire(target: ServerAddress, call: CallSignal, progress?: CallProgress): Promise<ClientConnection> {
     if (this.#closed) return Promise.reject(new ShuttingDownError('client is closed'));
+    const ready = this.ready(target);
+    if (ready) return Promise.resolve(ready);
     let pool = this.#pools.get(target);
     if (!pool) {
       pool = { connections: [], dialing: undefined, progress: undefined };
       this.#pools.set(target, pool);
     }
-    let best: ClientConnection | undefined;
-    for (const connection of pool.connections) {
-      if (connection.usable && (!best || connection.pending < best.pending)) best = connection;
-    }
-    const full = pool.connections.length >= this.#options.connectionsPerTarget;
-    if (best && (full || best.pending === 0)) return Promise.resolve(best);
-    if (best && pool.dialing) return Promise.resolve(best);
     // Only a dial needs a real AbortSignal: the call makes one now.
     const dialing = this.#dial(target, pool, call.abortSignal);
     if (progress) progress.dial = pool.progress;
     return dialing;
+  }
+
+  /**
+   * The connection to `target` that {@link acquire} would hand out without
+   * dialing: the least busy open one, unless a new one should be dialed
+   * (the target has room for more and every connection is busy); else
+   * `undefined`.
+   */
+  ready(target: ServerAddress): ClientConnection | undefined {
+    const pool = this.#closed ? undefined : this.#pools.get(target);
+    if (!pool) return undefined;
+    const { connections } = pool;
+    let best: ClientConnection | undefined;
+    for (let i = 0; i < connections.length; i++) {
+      const connection = connections[i]!;
+      if (connection.usable && (!best || connection.pending < best.pending)) best = connection;
+    }
+    if (!best) return undefined;
+    if (best.pending === 0 || pool.dialing || connections.length >= this.#options.connectionsPerTarget) return best;
+    return undefined;
   }
 
   /**

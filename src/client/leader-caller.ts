@@ -2,10 +2,10 @@ import pRetry, { AbortError as StopRetrying } from 'p-retry';
 import { DifferentLeaderError } from '../membership/errors.js';
 import type { ServerAddress } from '../membership/types.js';
 import { clientRedirected, clientRetrying } from '../diagnostics.js';
-import type { MembersResponse, SuccessResponse } from '../protocol/messages.js';
+import type { MembersResponse, ResponseMessage, SuccessResponse } from '../protocol/messages.js';
 import { fromWireError } from '../protocol/wire-errors.js';
 import { AttemptDeadline, type CallDeadline, type CallSignal } from './call-deadline.js';
-import type { OutgoingRequest } from './client-connection.js';
+import type { ClientConnection, OutgoingRequest } from './client-connection.js';
 import type { ResolvedClientOptions } from './client-options.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { EndpointMemory } from './endpoint-memory.js';
@@ -13,6 +13,30 @@ import { isRetriable, isServerMissing } from './retry-policy.js';
 
 /** The least time an attempt at one of several servers gets before the next one's turn. */
 const MIN_ATTEMPT_MS = 250;
+
+/**
+ * How long each attempt of a call with `servers` to try gets: with several,
+ * a share of the deadline, so that one that never answers does not keep the
+ * others from their turn; with one, 0 (the call's whole deadline).
+ */
+export function attemptShare(servers: number, timeoutMs: number): number {
+  return servers > 1 ? Math.max(MIN_ATTEMPT_MS, timeoutMs / (servers + 1)) : 0;
+}
+
+/** What one request to a server came to: its answer, or why none came. */
+export type HopOutcome = { readonly response: ResponseMessage } | { readonly error: unknown };
+
+/**
+ * Where a call that began without {@link LeaderCaller.run} got to: the
+ * order it tries servers in, and, if it already sent its request to the
+ * first of them, that attempt's bound (when it has one of its own) and
+ * the request's outcome. `run` goes on from there as if it had got there itself.
+ */
+export interface CallStart {
+  readonly order: readonly ServerAddress[];
+  readonly attempt?: AttemptDeadline | undefined;
+  readonly outcome?: HopOutcome | undefined;
+}
 
 /**
  * Gets a request answered by the cluster's leader, within one call's
@@ -31,33 +55,51 @@ export class LeaderCaller {
     this.#memory = memory;
   }
 
+  /** The order to try `seeds` in: the remembered leader first, failing servers last. */
+  order(seeds: readonly ServerAddress[]): readonly ServerAddress[] {
+    return this.#memory.order(seeds);
+  }
+
+  /** A connection to `target` that a request can go out on now, without a dial; `undefined` if none. */
+  readyConnection(target: ServerAddress): ClientConnection | undefined {
+    return this.#pool.ready(target);
+  }
+
+  /** `target`, the first of `order`, answered a call with a success: remembered as {@link run} does. */
+  succeeded(order: readonly ServerAddress[], target: ServerAddress): void {
+    this.#memory.answered(target);
+    this.#memory.reached(order, target, target);
+  }
+
   /**
    * Sends `request` until the leader answers it: to the leader remembered
    * for these seeds first, then the seeds (those that failed lately last),
    * following redirects and backing off between tries, within `call`.
    * Resolves to the answer; `call.target` is then the server that gave it.
+   * A call that began on its own goes on from `start`.
    */
-  async run(request: OutgoingRequest, seeds: readonly ServerAddress[], call: CallDeadline): Promise<SuccessResponse | MembersResponse> {
-    const order = this.#memory.order(seeds);
+  async run(request: OutgoingRequest, seeds: readonly ServerAddress[], call: CallDeadline, start?: CallStart): Promise<SuccessResponse | MembersResponse> {
+    const order = start?.order ?? this.#memory.order(seeds);
     let at = 0;
-    // With several servers to try, an attempt gets its share of the
-    // deadline, so one that never answers does not keep the others from their turn.
-    const attemptMs = order.length > 1 ? Math.max(MIN_ATTEMPT_MS, call.timeoutMs / (order.length + 1)) : 0;
+    const attemptMs = attemptShare(order.length, call.timeoutMs);
+    // The try the call began with, taken over as the first attempt's.
+    let begun = start?.outcome === undefined ? undefined : start;
     const attempt = async (): Promise<SuccessResponse | MembersResponse> => {
-      if (attemptMs === 0) return this.#tryOnce(request, order, at, call, call);
-      const bounded = new AttemptDeadline(call, attemptMs, call);
+      const given = begun;
+      begun = undefined;
+      if (attemptMs === 0) return this.#tryOnce(request, order, at, call, call, given?.outcome);
+      const bounded = given?.attempt ?? new AttemptDeadline(call, attemptMs);
       try {
-        return await this.#tryOnce(request, order, at, bounded, call);
+        return await this.#tryOnce(request, order, at, bounded, call, given?.outcome);
       } finally {
         bounded.release();
       }
     };
-    const began = performance.now();
     // Fast path: most calls succeed at once, and setting up p-retry costs
     // more than a request. A failed first try is handed to p-retry as its
     // first attempt, so logging, back-off and errors are as they were.
     let first: { error: unknown } | undefined;
-    if (!call.aborted) {
+    if (!call.aborted || begun) {
       try {
         const response = await attempt();
         if (!call.aborted) return response;
@@ -84,7 +126,7 @@ export class LeaderCaller {
           at = (at + 1) % order.length;
           call.stage = 'backing-off';
           this.#options.logger.debug?.('attempt failed, backing off', { attempt: attemptNumber, error: error.message });
-          clientRetrying(request, attemptNumber, error, began);
+          clientRetrying(request, attemptNumber, error, call.began);
         },
       },
     );
@@ -93,27 +135,37 @@ export class LeaderCaller {
   /**
    * One attempt, starting at `order[at]` and following redirects. `signal`
    * is the call's, or the attempt's own when there are several servers.
+   * `begun`, when given, is the outcome of the request already sent to `order[at]`.
    */
-  async #tryOnce(request: OutgoingRequest, order: readonly ServerAddress[], at: number, signal: CallSignal, call: CallDeadline): Promise<SuccessResponse | MembersResponse> {
+  async #tryOnce(
+    request: OutgoingRequest,
+    order: readonly ServerAddress[],
+    at: number,
+    signal: CallSignal,
+    call: CallDeadline,
+    begun?: HopOutcome,
+  ): Promise<SuccessResponse | MembersResponse> {
     const start = order[at]!;
     let current = start;
     call.redirectedBy = undefined;
     // Made on the first redirect only: most calls go straight to the leader.
     let visited: Set<ServerAddress> | undefined;
     for (let hops = 0; ; hops++) {
-      call.target = current;
-      call.stage = 'dialing';
-      call.dial = undefined;
       let response;
-      try {
-        const connection = await this.#pool.acquire(current, signal, call);
-        call.stage = 'waiting';
-        response = await connection.request(request, signal);
-      } catch (err) {
-        call.record(err);
-        // The attempt's share ran out, or the server is not there: try it last for a while.
-        if ((signal.aborted && !call.aborted) || isServerMissing(err)) this.#memory.failed(current);
-        throw err;
+      if (hops === 0 && begun !== undefined) {
+        if ('error' in begun) throw this.#hopFailed(begun.error, current, signal, call);
+        response = begun.response;
+      } else {
+        call.target = current;
+        call.stage = 'dialing';
+        call.dial = undefined;
+        try {
+          const connection = await this.#pool.acquire(current, signal, call);
+          call.stage = 'waiting';
+          response = await connection.request(request, signal);
+        } catch (err) {
+          throw this.#hopFailed(err, current, signal, call);
+        }
       }
       this.#memory.answered(current);
       if (response.ok) {
@@ -139,6 +191,14 @@ export class LeaderCaller {
       call.record(err);
       throw err;
     }
+  }
+
+  /** Notes a request to `target` that got no answer; returns its error, to throw. */
+  #hopFailed(err: unknown, target: ServerAddress, signal: CallSignal, call: CallDeadline): unknown {
+    call.record(err);
+    // The attempt's share ran out, or the server is not there: try it last for a while.
+    if ((signal.aborted && !call.aborted) || isServerMissing(err)) this.#memory.failed(target);
+    return err;
   }
 
   /** Classifies an attempt's failure for p-retry: retried, or final. */

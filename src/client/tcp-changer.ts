@@ -7,7 +7,8 @@ import type { ServerAddress, ServerID } from '../membership/types.js';
 import { Channel } from '../protocol/preamble.js';
 import { callOptions, checkServerId, targetList } from './call-arguments.js';
 import { CallDeadline } from './call-deadline.js';
-import type { OutgoingRequest } from './client-connection.js';
+import { CallDeadlines } from './call-deadlines.js';
+import { ChangeCall, type ChangeRequest } from './change-call.js';
 import { resolveClientOptions, type ResolvedClientOptions, type TcpChangerOptions } from './client-options.js';
 import { ConnectionPool } from './connection-pool.js';
 import { EndpointMemory } from './endpoint-memory.js';
@@ -55,8 +56,8 @@ export class TcpChanger implements Changer {
   /** Set by close(): every later call fails with it at once. */
   #closing: ShuttingDownError | undefined;
   #closed: Promise<void> | undefined;
-  /** Calls under way, aborted by `close()`. */
-  readonly #calls = new Set<CallDeadline>();
+  /** The deadlines of the calls under way, which `close()` aborts. */
+  readonly #calls = new CallDeadlines();
 
   constructor(options: TcpChangerOptions = {}) {
     this.options = resolveClientOptions(options);
@@ -71,21 +72,29 @@ export class TcpChanger implements Changer {
    * seed's turn). `timeout` is in milliseconds, at least 100. Resolves once
    * the change is committed, to the configuration's log index when reported.
    */
-  async join(id: ServerID, target: ServerAddress | readonly ServerAddress[], timeout: number | ChangeOptions): Promise<number | undefined> {
-    checkServerId(id);
-    const seeds = this.#targets(target);
-    const { timeoutMs, signal, role } = callOptions(timeout, true);
-    const { address } = this.options;
-    if (address === undefined) throw new InvalidOptionError("join needs the address option: this server's own raft address, where its MembershipServer listens");
-    return this.#change({ type: 'join', id, address, role }, seeds, timeoutMs, signal);
+  join(id: ServerID, target: ServerAddress | readonly ServerAddress[], timeout: number | ChangeOptions): Promise<number | undefined> {
+    try {
+      checkServerId(id);
+      const seeds = this.#targets(target);
+      const { timeoutMs, signal, role } = callOptions(timeout, true);
+      const { address } = this.options;
+      if (address === undefined) throw new InvalidOptionError("join needs the address option: this server's own raft address, where its MembershipServer listens");
+      return this.#change({ type: 'join', id, address, role }, seeds, timeoutMs, signal);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Asks the cluster to remove server `id`; resolves once that is committed. Arguments as for `join`. */
-  async leave(id: ServerID, target: ServerAddress | readonly ServerAddress[], timeout: number | ChangeOptions): Promise<number | undefined> {
-    checkServerId(id);
-    const seeds = this.#targets(target);
-    const { timeoutMs, signal } = callOptions(timeout, true);
-    return this.#change({ type: 'leave', id }, seeds, timeoutMs, signal);
+  leave(id: ServerID, target: ServerAddress | readonly ServerAddress[], timeout: number | ChangeOptions): Promise<number | undefined> {
+    try {
+      checkServerId(id);
+      const seeds = this.#targets(target);
+      const { timeoutMs, signal } = callOptions(timeout, true);
+      return this.#change({ type: 'leave', id }, seeds, timeoutMs, signal);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
@@ -97,6 +106,11 @@ export class TcpChanger implements Changer {
    * deadline. Rejects with `UnsupportedRequestError` when the leader does
    * not serve its configuration (its raft has no `configuration()`, or
    * nothing told its server which raft it serves).
+   *
+   * The servers are frozen objects: the changer remembers the last pages it
+   * read, and an answer that has a server again hands back the same object
+   * (reading an unchanged configuration again costs one comparison of its
+   * bytes). The `members` array is the caller's own.
    *
    * ```ts
    * const { members, leader } = await new TcpChanger().members('10.0.0.1:7000', 5_000);
@@ -149,7 +163,8 @@ export class TcpChanger implements Changer {
     if (!this.#closed) {
       const reason = new ShuttingDownError('client closed');
       this.#closing = reason;
-      for (const call of this.#calls) call.abort(reason);
+      for (const call of this.#calls.all()) if (call instanceof CallDeadline) call.abort(reason);
+      this.#calls.stop();
       this.#closed = Promise.all([this.#pool.close(), this.#dials.closed()]).then(() => undefined);
     }
     return this.#closed;
@@ -160,15 +175,11 @@ export class TcpChanger implements Changer {
     return this.close();
   }
 
-  async #change(request: OutgoingRequest, seeds: readonly ServerAddress[], timeoutMs: number, signal: AbortSignal | undefined): Promise<number | undefined> {
-    const call = this.#bound(timeoutMs, signal);
-    try {
-      return (await this.#caller.run(request, seeds, call)).index;
-    } catch (err) {
-      throw call.translate(err, request.type === 'members' ? 'members' : `${request.type} of ${request.id}`);
-    } finally {
-      call.release();
-    }
+  /** A join or a leave, within one deadline (its arguments checked). */
+  #change(request: ChangeRequest, seeds: readonly ServerAddress[], timeoutMs: number, signal: AbortSignal | undefined): Promise<number | undefined> {
+    const call = new ChangeCall(this.#caller, request, seeds, timeoutMs, signal, this.#calls);
+    if (this.#closing) call.abort(this.#closing);
+    return call.start();
   }
 
   /** Checks a call's target (parsed once per address: parsing every call's showed in profiles). */

@@ -195,11 +195,20 @@ function readString(length: number): string {
   need(length);
   const start = pos;
   pos += length;
+  return utf8String(src, start, length);
+}
+
+/**
+ * `length` bytes of `bytes` at `start` as a string, as MessagePack strings
+ * are read (UTF-8, each invalid sequence as U+FFFD): for the protocol's
+ * readers of their own too.
+ */
+export function utf8String(bytes: Buffer, start: number, length: number): string {
   if (length <= SHORT_STRING) {
-    const ascii = asciiString(start, length);
+    const ascii = asciiString(bytes, start, length);
     if (ascii !== undefined) return ascii;
   }
-  return hasUtf8Slice ? (src as Buffer & Utf8Sliceable).utf8Slice(start, start + length) : src.toString('utf8', start, start + length);
+  return hasUtf8Slice ? (bytes as Buffer & Utf8Sliceable).utf8Slice(start, start + length) : bytes.toString('utf8', start, start + length);
 }
 
 /**
@@ -214,8 +223,7 @@ interface Utf8Sliceable {
 const hasUtf8Slice = typeof (Buffer.prototype as Partial<Utf8Sliceable>).utf8Slice === 'function';
 
 /** `length` bytes at `start` as a string if they are all ASCII, else `undefined`. */
-function asciiString(start: number, length: number): string | undefined {
-  const bytes = src;
+function asciiString(bytes: Buffer, start: number, length: number): string | undefined {
   const stop = start + length;
   let text = '';
   let at = start;

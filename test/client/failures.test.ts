@@ -70,7 +70,7 @@ describe('timeouts that say where the call was', () => {
 
   it('for a ping (as the CLI runs it): the server and the stage too', async () => {
     const hole = await silentServer(use);
-    const call = new CallDeadline(200, undefined, new Set());
+    const call = new CallDeadline(200, undefined);
     const err = await ping(hole.address, resolveClientOptions(), call).catch((e: unknown) => call.translate(e, `ping of ${hole.address}`));
     call.release();
     expect(err).toBeInstanceOf(MembershipTimeoutError);
@@ -85,7 +85,7 @@ describe('timeouts that say where the call was', () => {
     ] as const;
     await Promise.all(
       cases.map(async ([stage, connected, words]) => {
-        const call = new CallDeadline(100, undefined, new Set());
+        const call = new CallDeadline(100, undefined);
         call.stage = stage;
         call.target = '10.0.0.9:7000';
         call.dial = { connected };

@@ -43,6 +43,20 @@ describe('members', () => {
     });
   });
 
+  it('reads a configuration it read before without reading its servers again: the same frozen objects, in a new array', async () => {
+    const raft = new FakeRaft();
+    for (let i = 1; i <= 20; i++) raft.servers.set(`n${i}`, { id: `n${i}`, address: `127.0.0.1:${7000 + i}`, role: 'voter' });
+    const cluster = await servedWith(raft);
+    const client = reader();
+    const first = await client.members(cluster.address, 2_000);
+    raft.servers.set('n5', { id: 'n5', address: '127.0.0.1:9005', role: 'voter' });
+    const second = await client.members(cluster.address, 2_000);
+    expect(second.members).toEqual([...raft.servers.values()]);
+    expect(second.members).not.toBe(first.members);
+    expect(second.members.filter((server, i) => server !== first.members[i]).map((server) => server.id)).toEqual(['n5']);
+    expect(Object.isFrozen(second.members[0])).toBe(true);
+  });
+
   it('passes the index on when the raft reports one', async () => {
     const raft = new FakeRaft();
     const withIndex = Object.assign(raft, {

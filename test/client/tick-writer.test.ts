@@ -1,0 +1,91 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { TickWriter } from '../../src/client/tick-writer.js';
+import { useCleanup } from '../support/cleanup.js';
+
+const use = useCleanup();
+
+/** A loopback socket pair: what the client writes, the server side collects. */
+async function pair(): Promise<{ client: Socket; received: () => Buffer; closed: Promise<void> }> {
+  const chunks: Buffer[] = [];
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  const server: Server = use(
+    createServer((socket) => {
+      socket.on('data', (chunk) => chunks.push(chunk));
+      socket.on('close', resolveClosed);
+    }),
+    (s) => new Promise((resolve) => s.close(resolve)),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const client = use(connect({ host: '127.0.0.1', port }), (s) => s.destroy());
+  await new Promise((resolve) => client.once('connect', resolve));
+  return { client, received: () => Buffer.concat(chunks), closed };
+}
+
+/** Counts the client's `write` calls, and the bytes of each. */
+function countWrites(socket: Socket): number[] {
+  const writes: number[] = [];
+  const write = socket.write.bind(socket);
+  socket.write = ((chunk: Buffer) => {
+    writes.push(chunk.length);
+    return write(chunk);
+  }) as typeof socket.write;
+  return writes;
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('writing a tick\'s frames', () => {
+  it('writes frames that lie back to back as one buffer, at the end of the tick', async () => {
+    const { client, received, closed } = await pair();
+    const writes = countWrites(client);
+    const writer = new TickWriter(client);
+    const slab = Buffer.from('aaaabbbbbbcc');
+    writer.write(slab.subarray(0, 4));
+    writer.write(slab.subarray(4, 10));
+    writer.write(slab.subarray(10, 12));
+    expect(writes).toEqual([]);
+    await tick();
+    expect(writes).toEqual([12]);
+    // A lone frame goes as it is.
+    writer.write(Buffer.from('dd'));
+    await tick();
+    expect(writes).toEqual([12, 2]);
+    client.end();
+    await closed;
+    expect(received().toString()).toBe('aaaabbbbbbccdd');
+  });
+
+  it('keeps the order of frames that do not follow on, in one corked write', async () => {
+    const { client, received, closed } = await pair();
+    const writes = countWrites(client);
+    const writer = new TickWriter(client);
+    const one = Buffer.from('1111--2222');
+    const other = Buffer.from('xxyy');
+    writer.write(one.subarray(0, 4));
+    writer.write(other.subarray(0, 2));
+    writer.write(other.subarray(2, 4));
+    writer.write(one.subarray(6, 10));
+    await tick();
+    expect(writes).toEqual([4, 4, 4]);
+    expect(client.writableCorked).toBe(0);
+    client.end();
+    await closed;
+    expect(received().toString()).toBe('1111xxyy2222');
+  });
+
+  it('writes nothing to a socket destroyed before the tick ended', async () => {
+    const { client } = await pair();
+    const writes = countWrites(client);
+    const errors: Error[] = [];
+    client.on('error', (err) => errors.push(err));
+    const writer = new TickWriter(client);
+    writer.write(Buffer.from('late'));
+    client.destroy();
+    await tick();
+    expect(writes).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+});
