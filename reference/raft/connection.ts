@@ -7,9 +7,10 @@
 import type { Duplex } from 'node:stream';
 import { MembershipError } from '../../src/membership/errors.js';
 import { FrameDecoder } from '../../src/protocol/frame-decoder.js';
-import { decodePayload, encodeFrame } from '../../src/protocol/msgpack.js';
+import { decodePayload } from '../../src/protocol/msgpack.js';
 import { MAX_RESPONSE_FRAME_SIZE } from './limits.js';
 import { parseResponse, responseTypeOf, type ResponseTo, type RpcRequest, type RpcResponse } from './messages.js';
+import { encodeRpcRequest } from './rpc-encoding.js';
 import type { StreamLayer } from './stream-layer.js';
 
 /** An RPC to a peer failed: dial error, timeout, closed or broken stream. Internal: callers retry. */
@@ -52,7 +53,7 @@ export class RpcClient {
     return new Promise<RpcResponse>((resolve, reject) => {
       const timer = setTimeout(() => this.#fail(stream, new RpcFailedError(`${request.type} to ${this.address} timed out after ${timeoutMs} ms`)), timeoutMs);
       this.#pending.push({ expect: responseTypeOf(request.type), resolve, reject, timer });
-      stream.write(encodeFrame(request));
+      stream.write(encodeRpcRequest(request));
     }) as Promise<ResponseTo<T>>;
   }
 

@@ -44,7 +44,31 @@ export class Leadership {
   #quorumTimer: NodeJS.Timeout | undefined;
   /** The end of the log as of the last sync: what the leader counts for itself. */
   #durableIndex = 0;
-  #syncScheduled = false;
+  /**
+   * Syncs the log once the AppendEntries for what was just appended are on
+   * their way (dissertation §10.2.1: the leader writes its log in parallel
+   * with replication), then counts the leader's own entries towards a
+   * commit: it counts only what is on its disk.
+   */
+  readonly #syncSoon = onceSoon(() => {
+    const host = this.#host;
+    // Whoever leads now (this term or a later one) counts what is synced here.
+    if (host.state() === 'shutdown') return;
+    const last = host.log.lastIndex;
+    host.log.sync();
+    this.#durableIndex = last;
+    this.advanceCommit();
+  });
+  /**
+   * Tells the followers of the new commit index without waiting for a
+   * heartbeat, but after what the commit settled has been answered (the
+   * membership response leaves on this tick; the notice on the next):
+   * on a busy machine each write can hand the CPU to the process it wakes.
+   */
+  readonly #noticeCommitSoon = onceSoon(() => {
+    const host = this.#host;
+    if (host.state() === 'leader') host.peers.noticeCommit(host.commitIndex());
+  });
 
   constructor(host: LeadershipHost) {
     this.#host = host;
@@ -103,27 +127,6 @@ export class Leadership {
     return index;
   }
 
-  /**
-   * Syncs the log once the AppendEntries for what was just appended are on
-   * their way (dissertation §10.2.1: the leader writes its log in parallel
-   * with replication), then counts the leader's own entries towards a
-   * commit: it counts only what is on its disk.
-   */
-  #syncSoon(): void {
-    if (this.#syncScheduled) return;
-    this.#syncScheduled = true;
-    setImmediate(() => {
-      this.#syncScheduled = false;
-      const host = this.#host;
-      // Whoever leads now (this term or a later one) counts what is synced here.
-      if (host.state() === 'shutdown') return;
-      const last = host.log.lastIndex;
-      host.log.sync();
-      this.#durableIndex = last;
-      this.advanceCommit();
-    });
-  }
-
   /** Commits what a majority of the latest configuration's voters hold. */
   advanceCommit(): void {
     const host = this.#host;
@@ -132,7 +135,7 @@ export class Leadership {
     // §5.4.2: only an entry of the leader's own term commits by counting.
     if (match > host.commitIndex() && host.log.termAt(match) === host.term()) {
       host.setCommitIndex(match);
-      host.peers.kick();
+      this.#noticeCommitSoon();
       // Its own removal is committed (as a change it made, or as what it was elected to commit): hand over.
       const latest = host.latest();
       if (!isVoter(latest, host.id) && latest.index <= match) void this.handOff(host.term(), performance.now() + host.electionTimeoutMs);
@@ -177,4 +180,17 @@ export class Leadership {
     }
     if (host.isLeader(term)) host.stepDown();
   }
+}
+
+/** A function that runs `task` on the next turn of the event loop, once however often it is called before then. */
+function onceSoon(task: () => void): () => void {
+  let scheduled = false;
+  return () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      task();
+    });
+  };
 }

@@ -4,8 +4,8 @@
  * bounded.
  */
 import { MembershipError } from '../../src/membership/errors.js';
-import { FRAME_HEADER_BYTES, encodeFrame } from '../../src/protocol/msgpack.js';
 import type { LogEntry } from './log.js';
+import { encodedEntry } from './rpc-encoding.js';
 
 /** The most entries one AppendEntries carries. */
 export const MAX_BATCH_ENTRIES = 256;
@@ -38,16 +38,9 @@ export class EntryTooLargeError extends MembershipError {
   readonly code = 'ERR_RAFT_ENTRY_TOO_LARGE';
 }
 
-const sizes = new WeakMap<LogEntry, number>();
-
-/** The encoded size of `entry` (measured once per entry object). */
+/** The encoded size of `entry` (encoded once per entry object, for every AppendEntries that carries it). */
 export function entryBytes(entry: LogEntry): number {
-  let size = sizes.get(entry);
-  if (size === undefined) {
-    size = encodeFrame(entry).length - FRAME_HEADER_BYTES;
-    sizes.set(entry, size);
-  }
-  return size;
+  return encodedEntry(entry).length;
 }
 
 /** The longest run of `entries` that fits one AppendEntries: at least one entry, then up to the count and byte limits. */

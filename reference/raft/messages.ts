@@ -2,7 +2,7 @@
  * Reference raft engine (not part of the published API): the RPCs between
  * raft servers, and the checks that turn a decoded `unknown` into one.
  */
-import { parseAddress } from '../../src/membership/address.js';
+import { parseAddress } from '../../src/protocol/address-cache.js';
 import type { ConfigurationServer } from '../../src/membership/raft.js';
 import { isServerRole } from '../../src/membership/types.js';
 import { InvalidMessageError } from '../../src/protocol/errors.js';
@@ -143,6 +143,15 @@ function server(value: unknown): ConfigurationServer {
   return { id: text(fields, 'id'), address: address(fields, 'address'), role };
 }
 
+/** Whether two of `servers` share an id: pairwise for a few (every configuration entry is checked), by a set for many. */
+function hasDuplicateId(servers: readonly ConfigurationServer[]): boolean {
+  if (servers.length > 16) return new Set(servers.map((s) => s.id)).size !== servers.length;
+  for (let i = 1; i < servers.length; i++) {
+    for (let j = 0; j < i; j++) if (servers[i]!.id === servers[j]!.id) return true;
+  }
+  return false;
+}
+
 /** Checks a decoded log entry; throws {@link InvalidMessageError}. */
 export function parseEntry(value: unknown): LogEntry {
   const fields = record(value, 'log entry');
@@ -157,7 +166,7 @@ export function parseEntry(value: unknown): LogEntry {
     case EntryKind.Configuration: {
       if (!Array.isArray(fields.servers)) fail('configuration entry without servers');
       const servers = fields.servers.map(server);
-      if (new Set(servers.map((s) => s.id)).size !== servers.length) fail('configuration lists an id twice');
+      if (hasDuplicateId(servers)) fail('configuration lists an id twice');
       return { index, term, kind: EntryKind.Configuration, servers };
     }
     default:

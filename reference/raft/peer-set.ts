@@ -123,6 +123,11 @@ export class PeerSet {
     for (const peer of this.#peers.values()) peer.kick();
   }
 
+  /** Tells the peers not yet told of commit index `commitIndex`, without waiting for a heartbeat. */
+  noticeCommit(commitIndex: number): void {
+    for (const peer of this.#peers.values()) peer.noticeCommit(commitIndex);
+  }
+
   closeAll(): void {
     this.#leaderTerm = 0;
     for (const peer of this.#peers.values()) peer.close();

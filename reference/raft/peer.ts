@@ -47,6 +47,8 @@ export class Peer {
   #kickable = false;
   /** Something new (entries, a commit) came since the last request was built: send again without waiting. */
   #kicked = false;
+  /** The commit index the last request carried. */
+  #sentCommit = 0;
 
   constructor(
     readonly id: ServerID,
@@ -85,6 +87,11 @@ export class Peer {
     else this.#kicked = true;
   }
 
+  /** The leader's commit index is now `commitIndex`: tell this peer at once if its last request carried less. */
+  noticeCommit(commitIndex: number): void {
+    if (this.#sentCommit < commitIndex) this.kick();
+  }
+
   /** The server was heard from (it asked for a vote): try it again now. */
   reachable(): void {
     this.#backoff.succeed();
@@ -112,6 +119,7 @@ export class Peer {
     while (this.#active(term)) {
       this.#kicked = false;
       const request = host.appendRequest(this, term);
+      this.#sentCommit = request.leaderCommit;
       let result: AppendEntriesResult;
       try {
         result = await this.client.request(request, host.rpcTimeoutMs);

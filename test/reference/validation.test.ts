@@ -4,6 +4,7 @@ import { InvalidMessageError } from '../../src/protocol/errors.js';
 import { decodePayload, encodeFrame } from '../../src/protocol/msgpack.js';
 import { parseRequest, parseResponse } from '../../reference/raft/messages.js';
 import { RaftNode } from '../../reference/raft/node.js';
+import { encodeRpcRequest } from '../../reference/raft/rpc-encoding.js';
 import type { StreamLayer } from '../../reference/raft/stream-layer.js';
 
 const append = {
@@ -60,9 +61,27 @@ describe('raft RPC validation', () => {
         ],
       },
     ],
+    [
+      'duplicate ids among many',
+      {
+        ...append,
+        entries: [{ index: 2, term: 1, kind: 'configuration', servers: [...Array.from({ length: 20 }, (_, i) => ({ id: `s${i}`, address: `127.0.0.1:${i + 1}`, role: 'voter' })), { id: 's7', address: '127.0.0.1:99', role: 'voter' }] }],
+      },
+    ],
     ['vote without preVote flag', { type: 'request_vote', term: 1, candidateId: 'b', lastLogIndex: 0, lastLogTerm: 0, leadershipTransfer: false }],
   ])('refuses a request with %s', (_name, value) => {
     expect(() => parseRequest(roundTrip(value))).toThrow(InvalidMessageError);
+  });
+
+  it('sends an AppendEntries with each entry encoded once: the map encodeFrame writes, keys in another order', () => {
+    const many = Array.from({ length: 70_000 }, (_, i) => ({ index: i + 2, term: 3, kind: 'noop' }));
+    for (const entries of [[], append.entries, many.slice(0, 15), many.slice(0, 16), many]) {
+      const request = { ...append, entries } as Parameters<typeof encodeRpcRequest>[0];
+      const frame = encodeRpcRequest(request);
+      expect(frame.readUInt32BE(0)).toBe(frame.length - 4);
+      expect(decodePayload(frame.subarray(4))).toEqual(roundTrip(request));
+      expect(frame.length).toBe(encodeFrame(request).length);
+    }
   });
 
   it('refuses a response of an unknown type or without a term', () => {
