@@ -273,6 +273,19 @@ function asMap(value: unknown, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/**
+ * Checks that every server of a configuration is one a dialer can decode
+ * in a `members` answer (§7): the same rules {@link decodeResponse} applies
+ * to what it reads. Throws a plain `Error` naming the first entry that is
+ * not: the fault is the local raft's, not the peer's, so a server answers
+ * `internal` and logs it, never `bad_request`.
+ */
+export function checkConfigurationServers(servers: readonly unknown[]): void {
+  configurationServers(servers, (why, cause) => {
+    throw new Error(`the raft's configuration holds a server a dialer cannot decode: ${why}`, cause === undefined ? undefined : { cause });
+  });
+}
+
 /** Validates a `members` list: every entry a map with a valid id and address, and a valid role or none. */
 function configurationServers(members: unknown, fail: (why: string, cause?: unknown) => never): ConfigurationServer[] {
   if (!Array.isArray(members)) return fail(`members must be an array, got ${describe(members)}`);

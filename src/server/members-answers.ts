@@ -3,7 +3,7 @@ import type { LogWriter } from '../membership/logger.js';
 import type { ConfigurationServer } from '../membership/raft.js';
 import { readConfiguration, type ClusterConfiguration, type ConfigurationSource } from '../membership/read-configuration.js';
 import { EncodedConfiguration } from '../protocol/members-page.js';
-import { encodeResponse, type ErrorResponse, type SuccessResponse } from '../protocol/messages.js';
+import { checkConfigurationServers, encodeResponse, type ErrorResponse, type SuccessResponse } from '../protocol/messages.js';
 import { toWireError } from '../protocol/wire-errors.js';
 
 /** The answer to one `members` request: the frame to write, and what it says for diagnostics. */
@@ -61,6 +61,10 @@ export class MembersAnswers {
       return last.encoded;
     }
     const servers = members.map(({ id, address, role }) => ({ id, address, role }));
+    // Once per encoding: a raft handing out an entry a dialer cannot decode
+    // (an empty id, an address without a port) gets `internal`, logged, not
+    // an answer that makes every dialer close the connection and retry.
+    checkConfigurationServers(servers);
     const encoded = new EncodedConfiguration(servers, index);
     this.#last = { index, servers, encoded };
     return encoded;

@@ -107,6 +107,22 @@ describe('members answers', () => {
     expect(errors).toContainEqual({ message: 'reading the configuration failed', fields: { error: 'disk on fire' } });
   });
 
+  it('are internal errors, logged, when the raft reports a server a dialer could not decode', async () => {
+    const errors: { message: string; fields: unknown }[] = [];
+    const logger: Logger = { error: (fields, message) => errors.push({ message: message ?? '', fields }) };
+    const raft = new FakeRaft();
+    const leader = use(await serve({ logger }, raft), (c) => c.close());
+    const peer = await peerOf(leader.address);
+    raft.servers.set('n1', { id: 'n1', address: '127.0.0.1:7001', role: 'voter' });
+    raft.servers.set('n2', { id: 'n2', address: 'no-port-here', role: 'voter' });
+    expect(await members(peer, 1)).toEqual({ rid: 1, ok: false, code: WireErrorCode.Internal, message: 'internal error' });
+    expect(errors).toHaveLength(1);
+    expect(JSON.stringify(errors[0]!.fields)).toContain('members[1]');
+    // Fixed in the raft: the next request is answered, on the same connection.
+    raft.servers.set('n2', { id: 'n2', address: '127.0.0.1:7002', role: 'voter' });
+    expect(await members(peer, 2)).toMatchObject({ rid: 2, ok: true, members: [{ id: 'n1' }, { id: 'n2' }] });
+  });
+
   it('come from serveConfiguration() in place of the raft handleChangeRequests was given, until it is undefined', async () => {
     const raft = new FakeRaft();
     raft.servers.set('n1', { id: 'n1', address: '127.0.0.1:7001', role: 'voter' });
