@@ -1,10 +1,10 @@
 import { ChangeRequestKind, kindName } from './change-request-kind.js';
 import type { ChangeRequest } from './change-request.js';
-import { MembershipError, MembershipTimeoutError, NotLeaderError, UnsupportedRoleError } from './errors.js';
+import { MembershipError, MembershipTimeoutError, UnsupportedRoleError } from './errors.js';
 import type { LogWriter } from './logger.js';
 import type { Raft } from './raft.js';
 import type { RequestFeed } from './request-feed.js';
-import { translate } from './translate.js';
+import { redirect, translate } from './translate.js';
 import { ServerRole } from './types.js';
 
 /** Where the loop takes its requests: a server's feed, or any async iterable. */
@@ -246,7 +246,7 @@ export class ChangeLoop {
 
 /** Starts `request` on `raft`; throws at once where no call is needed. */
 function apply(raft: Raft, request: ChangeRequest, timeoutMs: number): Promise<void | number> {
-  if (raft.state() !== 'leader') throw new NotLeaderError();
+  if (raft.state() !== 'leader') throw redirect(raft);
   if (request.kind === ChangeRequestKind.Leave) return raft.removeServer(request.id, 0, timeoutMs);
   if (request.role === ServerRole.Voter) return raft.addVoter(request.id, request.address, 0, timeoutMs);
   if (!raft.addNonvoter) throw new UnsupportedRoleError(request.role);

@@ -1,5 +1,5 @@
-import { MembershipTimeoutError, NotLeaderError, UnsupportedRequestError } from './errors.js';
-import { translate } from './translate.js';
+import { MembershipTimeoutError, UnsupportedRequestError } from './errors.js';
+import { redirect, translate } from './translate.js';
 import type { ConfigurationServer, Raft, RaftConfiguration } from './raft.js';
 
 /** The part of a {@link Raft} that answers `members` requests. */
@@ -26,7 +26,7 @@ export interface ClusterConfiguration {
 export async function readConfiguration(raft: ConfigurationSource, timeoutMs: number): Promise<ClusterConfiguration> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    if (raft.state() !== 'leader') throw new NotLeaderError();
+    if (raft.state() !== 'leader') throw redirect(raft);
     if (!raft.configuration) throw new UnsupportedRequestError('this server\'s raft does not report its configuration');
     const read = raft.configuration();
     // Most rafts answer from memory: no timer for those.

@@ -12,3 +12,21 @@ export function translate(raft: Pick<Raft, 'leader'>, caught: unknown): Error {
   }
   return caught instanceof Error ? caught : new Error(String(caught));
 }
+
+/**
+ * The answer of a server that is not the leader, to a request it did not
+ * pass to raft: the leader's address, or "unknown". Made without a stack
+ * trace: it is an answer, not a fault, given as often as requests come (a
+ * flood of them at a follower), and a stack would cost more than the rest
+ * of the answer and tell nobody anything.
+ */
+export function redirect(raft: Pick<Raft, 'leader'>): Error {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    const leader = raft.leader();
+    return leader === '' ? new UnknownLeaderError() : new DifferentLeaderError(leader);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
