@@ -23,6 +23,14 @@ export interface Running {
 }
 
 /**
+ * What a bench's servers run with beyond the defaults: no per-peer request
+ * rate, since every bench client comes from 127.0.0.1 and a bench measures
+ * how fast the server can go, not the limit (100 requests a second per
+ * peer by default) that bounds what one peer may make it do.
+ */
+export const BENCH_SERVER_OPTIONS = { requestRatePerPeer: Infinity } as const;
+
+/**
  * A membership server with no raft behind it: `answer` settles each request
  * as soon as it is taken from `server.requests`.
  */
@@ -30,7 +38,7 @@ export async function answeringServer(
   answer: (request: import('../src/index.js').ChangeRequest, n: number) => void,
   options: MembershipServerOptions = {},
 ): Promise<Running & { server: MembershipServer }> {
-  const server = new MembershipServer(options);
+  const server = new MembershipServer({ ...BENCH_SERVER_OPTIONS, ...options });
   const address = await server.listen(0, '127.0.0.1');
   const loop = (async () => {
     let n = 0;
@@ -84,7 +92,7 @@ export function instantRaft(options: InstantRaftOptions = {}): Raft {
  * `handleChangeRequests(raft, server.requests)` and `serveConfiguration(raft)`.
  */
 export async function raftServer(raft: Raft, options: MembershipServerOptions = {}): Promise<Running & { server: MembershipServer }> {
-  const server = new MembershipServer(options);
+  const server = new MembershipServer({ ...BENCH_SERVER_OPTIONS, ...options });
   const address = await server.listen(0, '127.0.0.1');
   const handling = handleChangeRequests(raft, server.requests);
   server.serveConfiguration(raft);

@@ -21,6 +21,7 @@ import { ClusterMember, type ClusterMemberOptions } from '../../reference/cluste
 import { FloorNode, floorCycles } from '../raft-floor.js';
 import { joinLeaveCycles, type Joiner } from '../raft-cycle.js';
 import { serveCommands } from './child.js';
+import { BENCH_SERVER_OPTIONS } from '../support.js';
 
 /** A member's view of the cluster. */
 export interface MemberStatus {
@@ -45,7 +46,7 @@ interface Server extends Joiner {
  */
 async function startServer(options: ClusterMemberOptions, disk: boolean): Promise<Server> {
   const dataDir = disk ? mkdtempSync(join(tmpdir(), `raft-bench-${options.id}-`)) : undefined;
-  const member = await ClusterMember.start({ ...options, ...(dataDir ? { dataDir } : {}) });
+  const member = await ClusterMember.start({ ...options, server: BENCH_SERVER_OPTIONS, ...(dataDir ? { dataDir } : {}) });
   return {
     member,
     join: (target, timeoutMs) => member.join(target, timeoutMs),

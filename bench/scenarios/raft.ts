@@ -28,6 +28,7 @@ import { Samples, figure, interleave, percentile, roundRatio, type BenchConfig, 
 import { BenchChild, type CpuUsage } from '../processes/child.js';
 import type { MemberStatus } from '../processes/raft-member.js';
 import { joinLeaveCycles, type CycleTimes } from '../raft-cycle.js';
+import { BENCH_SERVER_OPTIONS } from '../support.js';
 
 const IN_PROCESS = 'raft-join-leave';
 const PROCESSES = 'raft-join-leave-4p';
@@ -146,7 +147,7 @@ async function inProcessCluster(): Promise<Cluster> {
     await formCluster(
       ids.length,
       async (n) => {
-        voters[n] = await ClusterMember.start({ id: ids[n]!, bootstrap: n === 0, ...RAFT_TIMINGS });
+        voters[n] = await ClusterMember.start({ id: ids[n]!, bootstrap: n === 0, ...RAFT_TIMINGS, server: BENCH_SERVER_OPTIONS });
         running = n + 1;
       },
       async (n, target) => void (await voters[n]!.join(target, 10_000)),
@@ -160,7 +161,7 @@ async function inProcessCluster(): Promise<Cluster> {
     logLength: async () => voters.find((m) => m.raft.state() === 'leader')?.raft.lastIndex ?? 0,
     cycle: async (target, budget) => {
       const before = process.cpuUsage();
-      const times = await joinLeaveCycles(() => ClusterMember.start({ id: `n3-${++joiners}`, ...RAFT_TIMINGS }), target, budget);
+      const times = await joinLeaveCycles(() => ClusterMember.start({ id: `n3-${++joiners}`, ...RAFT_TIMINGS, server: BENCH_SERVER_OPTIONS }), target, budget);
       return { ...times, cpuUs: { all: cpuTotal(process.cpuUsage(before)) / Math.max(1, times.joinsUs.length) } };
     },
     close,

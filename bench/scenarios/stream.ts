@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { MembershipServer, TcpChanger } from '../../src/index.js';
 import { Samples, interleave, ratio, type BenchConfig, type Case, type GroupReport, type Ratio, type ScenarioGroup } from '../harness.js';
-import { SELF, dialRaw, listenRaw } from '../support.js';
+import { BENCH_SERVER_OPTIONS, SELF, dialRaw, listenRaw } from '../support.js';
 
 const RAW = 'stream-raw';
 const SHARED = 'stream-shared-port';
@@ -66,7 +66,7 @@ async function run(config: BenchConfig, selected: readonly string[]): Promise<Gr
       cases.push(streamCase(RAW, writer, await serverSide));
     }
     if (selected.includes(SHARED)) {
-      const server = new MembershipServer();
+      const server = new MembershipServer(BENCH_SERVER_OPTIONS);
       const address = await server.listen(0, '127.0.0.1');
       closers.push(() => server.close());
       const changer = new TcpChanger({ address: SELF });

@@ -1,11 +1,11 @@
 /** Frames one connection handles before the others get their turn. */
-export const FRAMES_PER_CONNECTION = 32;
+export const FRAMES_PER_CONNECTION = 16;
 
 /**
  * Frames all connections together handle in one event-loop turn where they
  * arrive, and again from the queue; then timers and I/O run.
  */
-export const FRAMES_PER_TURN = 256;
+export const FRAMES_PER_TURN = 64;
 
 /** A connection with frames waiting, as the scheduler runs it. */
 export interface FrameWorker {

@@ -10,6 +10,7 @@ import type { MembersAnswer } from './members-answers.js';
 import { AnswerWriter } from './answer-writer.js';
 import type { ConnectionDeadlines, Expirable } from './connection-deadlines.js';
 import type { FairScheduler, FrameWorker } from './fair-scheduler.js';
+import type { PeerRates } from './peer-rates.js';
 import type { ResolvedServerOptions } from './server-options.js';
 
 /** Put where a handled frame was, so that the backlog does not keep it alive. */
@@ -18,8 +19,8 @@ const EMPTY = Buffer.alloc(0);
 /** What a connection needs of its server. */
 export interface ConnectionHost {
   readonly options: ResolvedServerOptions;
-  /** Hands a request to the server's consumer and starts its deadline. */
-  submit(request: ChangeRequest): void;
+  /** Hands a request from `peer` to the server's consumer and starts its deadline. */
+  submit(request: ChangeRequest, peer: string): void;
   /** The request was answered or abandoned: stop its deadline. */
   settle(request: ChangeRequest): void;
   /** Answers a `members` request for the page at `offset`: the frame to send; never rejects, never hangs. */
@@ -30,6 +31,8 @@ export interface ConnectionHost {
   readonly scheduler: FairScheduler;
   /** The idle, frame and write deadlines of the server's connections. */
   readonly deadlines: ConnectionDeadlines<MembershipConnection>;
+  /** Each peer's request rate, over all its connections. */
+  readonly rates: PeerRates;
 }
 
 /**
@@ -46,6 +49,8 @@ export interface ConnectionHost {
 export class MembershipConnection implements FrameWorker, Expirable {
   readonly #socket: Socket;
   readonly #host: ConnectionHost;
+  /** Who the peer is (its address, by `peerOf`), for the server's per-peer fairness. */
+  readonly #peer: string;
   readonly #decoder: FrameDecoder;
   /** Requests in flight by rid; `null` for a `members` request, which the server answers itself. */
   readonly #inFlight = new Map<number, ChangeRequest | null>();
@@ -62,10 +67,13 @@ export class MembershipConnection implements FrameWorker, Expirable {
   #framesRead = 0;
   readonly #writer: AnswerWriter;
   #paused = false;
+  /** Set while this peer is past its request rate: nothing is handled or read until it fires. */
+  #rateTimer: NodeJS.Timeout | undefined;
 
-  constructor(socket: Socket, host: ConnectionHost, rest: Buffer) {
+  constructor(socket: Socket, host: ConnectionHost, rest: Buffer, peer: string) {
     this.#socket = socket;
     this.#host = host;
+    this.#peer = peer;
     this.#decoder = new FrameDecoder({ maxFrameSize: host.options.maxFrameSize });
     host.deadlines.idle(this);
     this.#writer = new AnswerWriter(socket, host.options.maxPendingOutput, {
@@ -117,7 +125,7 @@ export class MembershipConnection implements FrameWorker, Expirable {
    */
   work(quota: number): number {
     let handled = 0;
-    while (handled < quota && this.#backlogHead < this.#backlog.length && this.#canWork()) {
+    while (handled < quota && this.#backlogHead < this.#backlog.length && this.#canWork() && this.#takeToken()) {
       const payload = this.#backlog[this.#backlogHead]!;
       this.#backlog[this.#backlogHead++] = EMPTY;
       handled += 1;
@@ -154,7 +162,7 @@ export class MembershipConnection implements FrameWorker, Expirable {
     this.#framesRead += 1;
     // Handled where it arrived only if nothing waits before it and this
     // connection and the server have budget left in this turn.
-    if (this.#backlogHead === this.#backlog.length && this.#inlineQuota > 0 && this.#canWork() && this.#host.scheduler.takeInline()) {
+    if (this.#backlogHead === this.#backlog.length && this.#inlineQuota > 0 && this.#canWork() && this.#host.scheduler.takeInline() && this.#takeToken()) {
       this.#inlineQuota -= 1;
       this.#handle(payload);
       return;
@@ -175,10 +183,27 @@ export class MembershipConnection implements FrameWorker, Expirable {
     this.#updateReading();
   }
 
-  /** Whether a frame may be handled now: room in flight, answers being read, connection open. */
+  /** Whether a frame may be handled now: room in flight, answers being read, the peer within its rate, connection open. */
   #canWork(): boolean {
-    return !this.#writer.blocked && this.#inFlight.size < this.#host.options.maxInFlight && !this.#socket.destroyed;
+    return !this.#writer.blocked && this.#inFlight.size < this.#host.options.maxInFlight && this.#rateTimer === undefined && !this.#socket.destroyed;
   }
+
+  /**
+   * Takes the peer's token for one request; without one, the frame waits
+   * (reading pauses, as for any frame waiting) until the token is due.
+   */
+  #takeToken(): boolean {
+    const waitMs = this.#host.rates.take(this.#peer);
+    if (waitMs === 0) return true;
+    this.#rateTimer = setTimeout(this.#rateDue, waitMs);
+    return false;
+  }
+
+  /** Made once: a closure per wait would be garbage per wait. */
+  readonly #rateDue = (): void => {
+    this.#rateTimer = undefined;
+    if (!this.#socket.destroyed) this.#resumeWork();
+  };
 
   #handle(payload: Buffer): void {
     let message: RequestMessage;
@@ -207,7 +232,7 @@ export class MembershipConnection implements FrameWorker, Expirable {
     this.#inFlight.set(rid, request);
     this.#host.deadlines.busy(this);
     ChangeRequest.onDone(request, () => this.#answer(rid, request));
-    this.#host.submit(request);
+    this.#host.submit(request, this.#peer);
   }
 
   #answer(rid: number, request: ChangeRequest): void {
@@ -274,6 +299,8 @@ export class MembershipConnection implements FrameWorker, Expirable {
 
   /** The peer is gone: requests still pending are abandoned, so raft skips those not begun. */
   #abandon(): void {
+    clearTimeout(this.#rateTimer);
+    this.#rateTimer = undefined;
     this.#host.scheduler.cancel(this);
     this.#host.deadlines.forget(this);
     this.#backlog = [];

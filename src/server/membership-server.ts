@@ -16,6 +16,7 @@ import { AsyncQueue } from './async-queue.js';
 import { ConnectionDeadlines } from './connection-deadlines.js';
 import type { ConnectionCounts, Inbound } from './connection-limits.js';
 import { FairScheduler } from './fair-scheduler.js';
+import { PeerRates } from './peer-rates.js';
 import { MembersAnswers, type MembersAnswer } from './members-answers.js';
 import { MembershipConnection, type ConnectionHost } from './membership-connection.js';
 import { ChangeQueue } from './request-queue.js';
@@ -56,6 +57,8 @@ export class MembershipServer extends EventEmitter<MembershipServerEvents> imple
   readonly scheduler = new FairScheduler();
   /** @internal */
   readonly deadlines: ConnectionDeadlines<MembershipConnection>;
+  /** @internal */
+  readonly rates: PeerRates;
   readonly #changes: ChangeQueue;
   readonly #streams = new AsyncQueue<Socket>();
   readonly #members: MembersAnswers;
@@ -76,6 +79,7 @@ export class MembershipServer extends EventEmitter<MembershipServerEvents> imple
     super();
     this.options = resolveServerOptions(options);
     this.deadlines = new ConnectionDeadlines(this.options);
+    this.rates = new PeerRates(this.options.requestRatePerPeer, this.options.requestBurstPerPeer);
     this.#admission = new Admission(this);
     this.#sockets = this.#admission.sockets;
     const { requestTimeoutMs, logger } = this.options;
@@ -223,8 +227,8 @@ export class MembershipServer extends EventEmitter<MembershipServerEvents> imple
   }
 
   /** @internal */
-  submit(request: ChangeRequest): void {
-    this.#changes.submit(request);
+  submit(request: ChangeRequest, peer: string): void {
+    this.#changes.submit(request, peer);
   }
 
   /** @internal */
@@ -276,7 +280,7 @@ export class MembershipServer extends EventEmitter<MembershipServerEvents> imple
     if (full) return this.#admission.refuseBusy(socket, inbound, full);
     socket.write(step.send);
     serverOpened(socket, Channel.Membership);
-    const connection = new MembershipConnection(socket, this, step.rest);
+    const connection = new MembershipConnection(socket, this, step.rest, inbound.peer);
     this.#connections.add(connection);
     socket.once('close', () => this.#connections.delete(connection));
   }

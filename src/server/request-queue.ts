@@ -6,6 +6,7 @@ import type { Raft } from '../membership/raft.js';
 import { REQUEST_FEED, type FeedSource, type RequestFeed } from '../membership/request-feed.js';
 import type { ServerID } from '../membership/types.js';
 import { DeadlineQueue } from './deadline-queue.js';
+import { PeerLanes } from './peer-lanes.js';
 
 /** What a request that nobody took in time says, on the wire and in the log. */
 export const NO_CONSUMER_HINT = 'nothing consumes server.requests: call handleChangeRequests(raft, server.requests)';
@@ -110,7 +111,8 @@ type NextResult = (result: IteratorResult<ChangeRequest>) => void;
 export class ChangeQueue implements AsyncIterable<ChangeRequest>, FeedSource {
   readonly #options: ChangeQueueOptions;
   readonly #deadlines: DeadlineQueue<ChangeRequest>;
-  readonly #waiting: QueuedChange[] = [];
+  /** Changes not begun, taken one peer at a time: a peer flooding changes delays another's by one of its own. */
+  readonly #waiting = new PeerLanes<QueuedChange>();
   /** The latest change queued or in flight per server id: the only one a new request may join. */
   readonly #latest = new Map<ServerID, QueuedChange>();
   readonly #working = new Set<QueuedChange>();
@@ -130,15 +132,18 @@ export class ChangeQueue implements AsyncIterable<ChangeRequest>, FeedSource {
     this.#deadlines = new DeadlineQueue(options.requestTimeoutMs, (request) => this.#expire(request));
   }
 
-  /** A client's request arrived: its deadline starts, and it joins or makes a change. */
-  submit(request: ChangeRequest): void {
+  /**
+   * A client's request arrived from `peer` (its remote address, by
+   * `peerOf`): its deadline starts, and it joins or makes a change.
+   */
+  submit(request: ChangeRequest, peer = ''): void {
     this.#deadlines.add(request);
     if (this.#closing) return request.done(new ShuttingDownError('server is shutting down'));
     const latest = this.#latest.get(request.id);
     if (latest !== undefined && !latest.isDone && sameChange(latest, request)) return latest.add(request);
     const change = new QueuedChange(request, this.#finish);
     this.#latest.set(request.id, change);
-    this.#waiting.push(change);
+    this.#waiting.push(peer, change);
     this.#notify();
     if (this.#consumers === 0 && !this.#warnedNoConsumer) {
       // Said at once, not only when it times out: a client's own deadline is often the shorter.
@@ -170,7 +175,7 @@ export class ChangeQueue implements AsyncIterable<ChangeRequest>, FeedSource {
   async close(graceMs: number): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    for (const change of this.#waiting.splice(0)) {
+    for (const change of this.#waiting.drain()) {
       if (!change.isDone) change.done(new ShuttingDownError('server closed before the change was begun'));
     }
     if (this.#someoneWaitsOnRaft()) {
@@ -210,7 +215,7 @@ export class ChangeQueue implements AsyncIterable<ChangeRequest>, FeedSource {
         return queue.#ended;
       },
       wait: (wake) => {
-        if (this.#ended || this.#waiting.length > 0) return wake();
+        if (this.#ended || this.#waiting.size > 0) return wake();
         if (pending === undefined) this.#wakes.push(trigger);
         pending = wake;
       },
@@ -278,7 +283,7 @@ export class ChangeQueue implements AsyncIterable<ChangeRequest>, FeedSource {
       if (request === undefined) break;
       this.#nexts.shift()!({ done: false, value: request });
     }
-    if (this.#wakes.length === 0 || this.#waiting.length === 0) return;
+    if (this.#wakes.length === 0 || this.#waiting.size === 0) return;
     const wakes = this.#wakes;
     this.#wakes = [];
     for (const wake of wakes) wake();

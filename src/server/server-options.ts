@@ -1,5 +1,5 @@
 import { createSecureContext, type TlsOptions } from 'node:tls';
-import { DAY_MS, checkOptionKeys, clusterNameOption, integerOption, optionsObject, secretOption, tlsOption } from '../membership/option-checks.js';
+import { DAY_MS, checkOptionKeys, invalidOption, clusterNameOption, integerOption, optionsObject, secretOption, tlsOption } from '../membership/option-checks.js';
 import { loggerOption, type LogWriter, type Logger } from '../membership/logger.js';
 import { DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE } from '../protocol/frame-decoder.js';
 
@@ -42,6 +42,18 @@ export interface MembershipServerOptions {
   readonly maxLingeringRefusals?: number;
   /** Requests in flight per connection before the server stops reading it. @default 64 */
   readonly maxInFlight?: number;
+  /**
+   * Requests (`join`, `leave`, `members`) one peer (by address, as for
+   * `maxConnectionsPerPeer`) may make per second over all its connections,
+   * once its `requestBurstPerPeer` is spent. Past it nothing is refused: the
+   * server stops reading that peer's connections until its next request is
+   * due, so that a flooding peer costs neither CPU nor memory, and the raft
+   * beside the server keeps its leader. `Infinity` for no limit (a
+   * benchmark). @default 100
+   */
+  readonly requestRatePerPeer?: number;
+  /** Requests one peer may make at once before `requestRatePerPeer` applies. @default 200 */
+  readonly requestBurstPerPeer?: number;
   /**
    * How long a new connection has, from its TCP accept, to complete its
    * preamble (and its TLS handshake first, with `tls`). @default 5000
@@ -105,6 +117,10 @@ export interface ResolvedServerOptions {
   readonly maxLingeringRefusals: number;
   /** {@link MembershipServerOptions.maxInFlight}, with its default applied. */
   readonly maxInFlight: number;
+  /** {@link MembershipServerOptions.requestRatePerPeer}, with its default applied. */
+  readonly requestRatePerPeer: number;
+  /** {@link MembershipServerOptions.requestBurstPerPeer}, with its default applied. */
+  readonly requestBurstPerPeer: number;
   /** {@link MembershipServerOptions.preambleTimeoutMs}, with its default applied. */
   readonly preambleTimeoutMs: number;
   /** {@link MembershipServerOptions.idleTimeoutMs}, with its default applied. */
@@ -146,6 +162,8 @@ export function resolveServerOptions(given: MembershipServerOptions): ResolvedSe
     ),
     maxLingeringRefusals: integerOption('maxLingeringRefusals', options.maxLingeringRefusals, 64, 0, 1_000_000),
     maxInFlight: integerOption('maxInFlight', options.maxInFlight, 64, 1, 65_536),
+    requestRatePerPeer: rateOption('requestRatePerPeer', options.requestRatePerPeer, 100),
+    requestBurstPerPeer: integerOption('requestBurstPerPeer', options.requestBurstPerPeer, 200, 1, 1_000_000_000),
     preambleTimeoutMs: integerOption('preambleTimeoutMs', options.preambleTimeoutMs, 5_000, 1, DAY_MS),
     idleTimeoutMs: integerOption('idleTimeoutMs', options.idleTimeoutMs, 60_000, 1, DAY_MS),
     frameTimeoutMs: integerOption('frameTimeoutMs', options.frameTimeoutMs, 10_000, 1, DAY_MS),
@@ -156,4 +174,11 @@ export function resolveServerOptions(given: MembershipServerOptions): ResolvedSe
     closeGraceMs: integerOption('closeGraceMs', options.closeGraceMs, 5_000, 0, DAY_MS),
     logger: loggerOption(options.logger),
   };
+}
+
+/** A rate per second: a positive number, or `Infinity` for none. */
+function rateOption(name: string, value: number | undefined, fallback: number): number {
+  const chosen = value ?? fallback;
+  if (typeof chosen !== 'number' || Number.isNaN(chosen) || chosen <= 0) throw invalidOption(name, 'a positive number of requests per second, or Infinity', chosen);
+  return chosen;
 }

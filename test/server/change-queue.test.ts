@@ -154,6 +154,25 @@ describe('the server\'s request queue', () => {
   });
 });
 
+describe('fairness between peers', () => {
+  it('takes queued changes one peer at a time: a peer with many queued delays another\'s by one of its own', async () => {
+    const { raft, address, open } = await gatedServer();
+    const flood = use(await membershipPeer(address, '127.0.0.2'), (p) => p.close());
+    flood.write(Buffer.concat(Array.from({ length: 20 }, (_, i) => encodeRequest({ type: 'leave', rid: i + 1, id: `ghost-${i}` }))));
+    // The first is in flight (raft's gate is shut); the other 19 wait in the flood's lane.
+    await calls(raft, 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const quiet = use(await membershipPeer(address, '127.0.0.3'), (p) => p.close());
+    const answered = ask(quiet, join(1, 'n2'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    open();
+    expect(await answered).toMatchObject({ rid: 1, ok: true });
+    await calls(raft, 21);
+    // Behind the change in flight and one more of the flood's, not behind all 19.
+    expect(raft.calls.findIndex((call) => call.startsWith('addVoter n2'))).toBeLessThanOrEqual(2);
+  });
+});
+
 describe('closing the server', () => {
   it('answers a change not begun with shutting_down without raft hearing of it, and lets the change being made finish', async () => {
     const { raft, server, address, loop, open } = await gatedServer({ closeGraceMs: 10_000 });

@@ -22,6 +22,9 @@ async function member(address: string): Promise<RawPeer> {
   return use(await membershipPeer(address), (p) => p.close());
 }
 
+/** For the slow-consumer cases: the peer's requests are answered as fast as they come, not at its rate limit. */
+const UNLIMITED = { requestRatePerPeer: Infinity } as const;
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Sends `bytes` a byte every `everyMs` until the server closes or they run out; returns how many were sent. */
@@ -129,7 +132,7 @@ describe('connection deadlines', () => {
 
   it('cuts off a peer that does not read its answers within writeTimeoutMs', async () => {
     const { reasons, logger } = closeReasons();
-    const { server, address } = await listening({ writeTimeoutMs: 300, logger });
+    const { server, address } = await listening({ writeTimeoutMs: 300, logger, ...UNLIMITED });
     server.serveConfiguration(configuredRaft(30));
     const peer = use(await RawPeer.connect(address), (p) => p.close());
     peer.socket.pause();
@@ -143,7 +146,7 @@ describe('connection deadlines', () => {
 
   it('cuts off at once a peer with more than maxPendingOutput of answers unread', async () => {
     const { reasons, logger } = closeReasons();
-    const { server, address } = await listening({ maxPendingOutput: 256 * 1024, writeTimeoutMs: 60_000, logger });
+    const { server, address } = await listening({ maxPendingOutput: 256 * 1024, writeTimeoutMs: 60_000, logger, ...UNLIMITED });
     server.serveConfiguration(configuredRaft(600));
     const peer = use(await RawPeer.connect(address), (p) => p.close());
     peer.socket.pause();
