@@ -51,7 +51,16 @@ export class Candidacy {
     this.#electionTimer = undefined;
     if (host.closed() || !host.started() || host.state() === 'leader' || !host.mayCampaign()) return;
     const timeout = host.electionTimeoutMs * (1 + Math.random());
-    this.#electionTimer = setTimeout(() => void this.campaign(false), timeout);
+    // Campaigns only after the sockets are read (setImmediate): after a
+    // stall the timer runs first, and the leader's heartbeat may be unread.
+    this.#electionTimer = setTimeout(() => setImmediate(() => this.#timerFired()), timeout);
+  }
+
+  /** The election timeout passed with no word from a leader, unless one came in the sockets just read. */
+  #timerFired(): void {
+    if (this.#host.closed() || this.#host.state() === 'leader') return;
+    if (performance.now() - this.#host.lastLeaderContact() < this.#host.electionTimeoutMs) return this.resetTimer();
+    void this.campaign(false);
   }
 
   stopTimer(): void {

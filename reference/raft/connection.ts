@@ -22,13 +22,25 @@ interface Pending {
   readonly expect: RpcResponse['type'];
   readonly resolve: (response: RpcResponse) => void;
   readonly reject: (error: Error) => void;
-  readonly timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
+  /** Its caller was told it timed out: its response, when it comes, is read and dropped. */
+  abandoned: boolean;
 }
+
+/**
+ * Requests in a row that may time out on one stream before it counts as
+ * dead and is destroyed. A peer that answers late is alive, only busy (a
+ * stalled event loop, a flood of other work): one late answer must not
+ * cost a new connection through its front door and the answers in flight.
+ */
+const TIMEOUTS_BEFORE_DEAD = 3;
 
 /**
  * The client end of one peer's stream, dialed on first use and again after
  * any failure. Requests may be pipelined: responses come back in order.
- * A timed-out or broken stream is destroyed, never reused.
+ * A request that times out fails for its caller, but the stream is kept
+ * (its late response is dropped) unless {@link TIMEOUTS_BEFORE_DEAD}
+ * requests in a row time out; a broken stream is destroyed, never reused.
  */
 export class RpcClient {
   readonly #layer: StreamLayer;
@@ -36,6 +48,8 @@ export class RpcClient {
   #stream: Duplex | undefined;
   #dialing: Promise<Duplex> | undefined;
   #pending: Pending[] = [];
+  /** Requests timed out on the current stream since it last answered. */
+  #timeouts = 0;
   #closed = false;
 
   constructor(
@@ -51,8 +65,11 @@ export class RpcClient {
   async request<T extends RpcRequest>(request: T, timeoutMs: number): Promise<ResponseTo<T>> {
     const stream = await this.#connect();
     return new Promise<RpcResponse>((resolve, reject) => {
-      const timer = setTimeout(() => this.#fail(stream, new RpcFailedError(`${request.type} to ${this.address} timed out after ${timeoutMs} ms`)), timeoutMs);
-      this.#pending.push({ expect: responseTypeOf(request.type), resolve, reject, timer });
+      const pending: Pending = { expect: responseTypeOf(request.type), resolve, reject, timer: undefined, abandoned: false };
+      // After a stall, timers run before the event loop reads sockets: the
+      // answer may be waiting unread. setImmediate lets it be read first.
+      pending.timer = setTimeout(() => setImmediate(() => this.#timedOut(stream, pending, request.type, timeoutMs)), timeoutMs);
+      this.#pending.push(pending);
       stream.write(encodeRpcRequest(request));
     }) as Promise<ResponseTo<T>>;
   }
@@ -104,18 +121,30 @@ export class RpcClient {
       throw new RpcFailedError(`unexpected ${response.type} from ${this.address}`);
     }
     clearTimeout(pending.timer);
-    pending.resolve(response);
+    this.#timeouts = 0;
+    if (!pending.abandoned) pending.resolve(response);
+  }
+
+  /** `pending` had no answer in time: its caller learns it; the stream goes on unless it looks dead. */
+  #timedOut(stream: Duplex, pending: Pending, type: string, timeoutMs: number): void {
+    if (stream !== this.#stream || pending.abandoned || !this.#pending.includes(pending)) return;
+    const error = new RpcFailedError(`${type} to ${this.address} timed out after ${timeoutMs} ms`);
+    this.#timeouts += 1;
+    if (this.#timeouts >= TIMEOUTS_BEFORE_DEAD) return this.#fail(stream, error);
+    pending.abandoned = true;
+    pending.reject(error);
   }
 
   #fail(stream: Duplex, error: Error): void {
     stream.destroy();
     if (stream !== this.#stream) return;
     this.#stream = undefined;
+    this.#timeouts = 0;
     const pending = this.#pending;
     this.#pending = [];
     for (const p of pending) {
       clearTimeout(p.timer);
-      p.reject(error);
+      if (!p.abandoned) p.reject(error);
     }
   }
 }

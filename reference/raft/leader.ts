@@ -95,7 +95,9 @@ export class Leadership {
     this.#durableIndex = host.log.lastIndex;
     host.peers.startReplication(host.term());
     this.#readyIndex = this.append({ kind: EntryKind.Noop });
-    this.#quorumTimer = setInterval(() => this.#checkQuorum(), host.electionTimeoutMs);
+    // Checked after the sockets are read (setImmediate): after a stall the
+    // timer runs first, and the answers that show a majority may be unread.
+    this.#quorumTimer = setInterval(() => setImmediate(() => this.#checkQuorum()), host.electionTimeoutMs);
     host.logger('info', `${host.id} is leader of term ${host.term()}`);
   }
 
