@@ -108,8 +108,9 @@ export function fullProfile(env: Env = process.env): RunProfile {
  * `npm test`: the same attacks at the same sizes (they must pass the
  * server's default limits to mean anything), for seconds: 0.5 s before, 2 s
  * of attack, 0.5 s after, a call every 50 ms with a 2 s deadline. The p99
- * ratio gets a 500 ms floor: `npm test` runs other test files beside this
- * one on the same two cores, and they stall the server for a few hundred
+ * ratio gets a 500 ms floor: the attacks run alone (their own vitest
+ * project, after the suite), but the server, its cluster, the attackers and
+ * the client share two cores, and the OS stalls a server for a few hundred
  * ms now and then; an attack that locks clients out still takes seconds.
  */
 export function fastProfile(env: Env = process.env): RunProfile {
