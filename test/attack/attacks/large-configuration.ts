@@ -14,31 +14,37 @@ const ID_BYTES = 200;
 export const largeConfiguration: Attack = {
   number: 7,
   name: 'large-config',
-  summary: 'junk joins grow the configuration past 64 KiB (600 ids of 200 bytes) while the client reads the members',
+  summary: 'junk joins from 3 addresses grow the configuration past 64 KiB (600 ids of 200 bytes) while the client reads the members',
   target: Target.StandIn,
   legit: LegitMix.WithMembers,
   processes: 1,
-  sources: 1,
+  // From three addresses, each within its burst (requestBurstPerPeer, 200):
+  // one address would take seconds past it at 100 requests a second.
+  sources: 3,
   counts: ({ scale }) => ({ total: { members: Math.round(600 * scale) }, perProcess: ['members'] }),
   async run(ctx) {
-    const source = ctx.sources[0]!;
     const members = ctx.counts['members'] ?? 0;
-    const joins = Array.from({ length: members }, (_, i) =>
-      encodeRequest({ type: 'join', rid: i + 1, id: `junk-${ctx.part}-${i}-`.padEnd(ID_BYTES, 'x'), address: `127.66.${ctx.part}.${i % 250}:${7000 + i}`, role: 'nonvoter' }),
+    const share = Math.ceil(members / ctx.sources.length);
+    await Promise.all(
+      ctx.sources.map(async (source, s) => {
+        const joins = Array.from({ length: Math.min(share, members - s * share) }, (_, i) =>
+          encodeRequest({ type: 'join', rid: i + 1, id: `junk-${ctx.part}-${s}-${i}-`.padEnd(ID_BYTES, 'x'), address: `127.66.${s}.${i % 250}:${7000 + i}`, role: 'nonvoter' }),
+        );
+        while (!ctx.signal.aborted) {
+          const socket = await openChannel(ctx.targets[0]!, source, Channel.Membership, ctx.stats);
+          if (!socket) {
+            await sleep(100, ctx.signal);
+            continue;
+          }
+          const answered = await sendAndRead(socket, joins, ctx.signal);
+          count(ctx.stats, 'joined', answered.ok);
+          count(ctx.stats, 'joinsRefused', answered.failed);
+          // The configuration is big now; hold the connection until the end.
+          if (answered.ok + answered.failed >= joins.length) await sleep(2 ** 31 - 1, ctx.signal);
+          socket.destroy();
+        }
+      }),
     );
-    while (!ctx.signal.aborted) {
-      const socket = await openChannel(ctx.targets[0]!, source, Channel.Membership, ctx.stats);
-      if (!socket) {
-        await sleep(100, ctx.signal);
-        continue;
-      }
-      const answered = await sendAndRead(socket, joins, ctx.signal);
-      count(ctx.stats, 'joined', answered.ok);
-      count(ctx.stats, 'joinsRefused', answered.failed);
-      // The configuration is big now; hold the connection until the end.
-      if (answered.ok + answered.failed >= members) await sleep(2 ** 31 - 1, ctx.signal);
-      socket.destroy();
-    }
   },
   checks: ({ stats }, { scale }) => [{ what: 'junk members joined', value: stats['joined'] ?? 0, limit: Math.round(600 * scale), kind: 'min' }],
 };
