@@ -52,7 +52,7 @@ export interface MembershipServerOptions {
    * benchmark). @default 100
    */
   readonly requestRatePerPeer?: number;
-  /** Requests one peer may make at once before `requestRatePerPeer` applies. @default 200 */
+  /** Requests one peer may make at once before `requestRatePerPeer` applies. @default 50 */
   readonly requestBurstPerPeer?: number;
   /**
    * How long a new connection has, from its TCP accept, to complete its
@@ -163,7 +163,7 @@ export function resolveServerOptions(given: MembershipServerOptions): ResolvedSe
     maxLingeringRefusals: integerOption('maxLingeringRefusals', options.maxLingeringRefusals, 64, 0, 1_000_000),
     maxInFlight: integerOption('maxInFlight', options.maxInFlight, 64, 1, 65_536),
     requestRatePerPeer: rateOption('requestRatePerPeer', options.requestRatePerPeer, 100),
-    requestBurstPerPeer: integerOption('requestBurstPerPeer', options.requestBurstPerPeer, 200, 1, 1_000_000_000),
+    requestBurstPerPeer: integerOption('requestBurstPerPeer', options.requestBurstPerPeer, 50, 1, 1_000_000_000),
     preambleTimeoutMs: integerOption('preambleTimeoutMs', options.preambleTimeoutMs, 5_000, 1, DAY_MS),
     idleTimeoutMs: integerOption('idleTimeoutMs', options.idleTimeoutMs, 60_000, 1, DAY_MS),
     frameTimeoutMs: integerOption('frameTimeoutMs', options.frameTimeoutMs, 10_000, 1, DAY_MS),

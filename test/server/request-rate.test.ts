@@ -62,7 +62,7 @@ describe('the per-peer request rate', () => {
 
   it('takes Infinity for no limit, and refuses rates that are not positive numbers', () => {
     expect(new MembershipServer({ requestRatePerPeer: Infinity }).options.requestRatePerPeer).toBe(Infinity);
-    expect(new MembershipServer().options).toMatchObject({ requestRatePerPeer: 100, requestBurstPerPeer: 200 });
+    expect(new MembershipServer().options).toMatchObject({ requestRatePerPeer: 100, requestBurstPerPeer: 50 });
     for (const bad of [0, -1, Number.NaN, '100' as unknown as number]) {
       expect(() => new MembershipServer({ requestRatePerPeer: bad })).toThrow(InvalidOptionError);
     }

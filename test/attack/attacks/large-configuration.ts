@@ -14,13 +14,13 @@ const ID_BYTES = 200;
 export const largeConfiguration: Attack = {
   number: 7,
   name: 'large-config',
-  summary: 'junk joins from 3 addresses grow the configuration past 64 KiB (600 ids of 200 bytes) while the client reads the members',
+  summary: 'junk joins from 12 addresses grow the configuration past 64 KiB (600 ids of 200 bytes) while the client reads the members',
   target: Target.StandIn,
   legit: LegitMix.WithMembers,
   processes: 1,
-  // From three addresses, each within its burst (requestBurstPerPeer, 200):
+  // From twelve addresses, each within its burst (requestBurstPerPeer, 50):
   // one address would take seconds past it at 100 requests a second.
-  sources: 3,
+  sources: 12,
   counts: ({ scale }) => ({ total: { members: Math.round(600 * scale) }, perProcess: ['members'] }),
   async run(ctx) {
     const members = ctx.counts['members'] ?? 0;
