@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import { ChangeRequest, newJoinRequest, newLeaveRequest } from '../membership/change-request.js';
+import { ChangeRequest } from '../membership/change-request.js';
+import { ChangeRequestKind } from '../membership/change-request-kind.js';
 import { ShuttingDownError } from '../membership/errors.js';
 import { serverAnswered, serverDroppedForProtocolError, serverReceived, serverRefusedRequest } from '../diagnostics.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
@@ -227,8 +228,12 @@ export class MembershipConnection implements FrameWorker, Expirable {
       return;
     }
     if (message.type === 'members') return this.#query(rid, message.offset ?? 0);
+    // decodeRequest checked the id, address and role as newJoinRequest would:
+    // built directly, each request is not checked (and its options parsed) twice.
     const request =
-      message.type === 'join' ? newJoinRequest(message.id, message.address, { role: message.role }) : newLeaveRequest(message.id);
+      message.type === 'join'
+        ? new ChangeRequest(message.id, message.address, ChangeRequestKind.Join, message.role)
+        : new ChangeRequest(message.id, '', ChangeRequestKind.Leave);
     this.#inFlight.set(rid, request);
     this.#host.deadlines.busy(this);
     ChangeRequest.onDone(request, () => this.#answer(rid, request));
