@@ -213,8 +213,25 @@ function plant(outer: Node, bad: Node, at: number, asKey: boolean): Node {
 export function repeatsAKey(node: Node): boolean {
   if (node.kind === 'array') return node.items.some(repeatsAKey);
   if (node.kind !== 'map') return false;
-  const keys = node.pairs.filter(([k]) => k.kind === 'str').map(([k]) => Buffer.from((k as { bytes: Uint8Array }).bytes).toString('hex'));
+  const keys = node.pairs.map(([k]) => mapKeyOf(k)).filter((k) => k !== undefined);
   return new Set(keys).size < keys.length || node.pairs.some(([k, v]) => repeatsAKey(k) || repeatsAKey(v));
+}
+
+/**
+ * The key `k` is to msgpackr's `Map`, which keeps one value per key: equal
+ * strings, and equal scalars too (`true` twice, `1` as fixint and as uint8).
+ * `undefined` for a key that equals no other (a map, an array, a bin: each
+ * a new object) or that cannot be read on its own.
+ */
+function mapKeyOf(k: Node): string | undefined {
+  if (k.kind === 'str') return `str:${Buffer.from((k as { bytes: Uint8Array }).bytes).toString('hex')}`;
+  if (k.kind === 'map' || k.kind === 'array') return undefined;
+  try {
+    const value = oracleDecode(Buffer.from(write(k)));
+    return typeof value === 'object' && value !== null ? undefined : `${typeof value}:${String(value)}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** What {@link scan} saw in a payload, as far as it could read it. */
