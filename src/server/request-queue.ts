@@ -136,7 +136,7 @@ export class ChangeQueue implements AsyncIterable<ChangeRequest>, FeedSource {
    * A client's request arrived from `peer` (its remote address, by
    * `peerOf`): its deadline starts, and it joins or makes a change.
    */
-  submit(request: ChangeRequest, peer = ''): void {
+  submit(request: ChangeRequest, peer: string): void {
     this.#deadlines.add(request);
     if (this.#closing) return request.done(new ShuttingDownError('server is shutting down'));
     const latest = this.#latest.get(request.id);
