@@ -11,8 +11,13 @@ const MAX_UINT32_BYTES = 5;
 
 /** One page of a `members` answer, ready to write. */
 export interface EncodedMembersPage {
-  /** The whole frame, length prefix included. */
-  readonly frame: Buffer;
+  /**
+   * The whole frame, length prefix included, in the order to write it: the
+   * head (prefix, map header, rid, fixed fields), the servers (a view of the
+   * configuration's one encoding, shared by every page cut from it: never
+   * copied, never to be changed), and `next` when sent.
+   */
+  readonly parts: readonly Buffer[];
   /** The offset of the next page, when servers are left out. */
   readonly next: number | undefined;
 }
@@ -69,20 +74,19 @@ export class EncodedConfiguration {
     const start = Math.min(offset, this.size);
     const count = end - start;
     const payload = this.#payloadBytes(start, end, sizedBytes(UINT, rid));
-    const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload);
-    frame.writeUInt32BE(payload, 0);
+    const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 1 + RID_KEY.length + sizedBytes(UINT, rid) + this.#fields.length + sizedBytes(ARRAY, count));
+    head.writeUInt32BE(payload, 0);
     let at = FRAME_HEADER_BYTES;
-    frame[at++] = 0x80 | (this.#pairs + (next === undefined ? 0 : 1));
-    at += RID_KEY.copy(frame, at);
-    at = writeSized(frame, at, UINT, rid);
-    at += this.#fields.copy(frame, at);
-    at = writeSized(frame, at, ARRAY, count);
-    at += this.#servers.copy(frame, at, this.#starts[start]!, this.#starts[end]!);
-    if (next !== undefined) {
-      at += NEXT_KEY.copy(frame, at);
-      at = writeSized(frame, at, UINT, next);
-    }
-    return { frame, next };
+    head[at++] = 0x80 | (this.#pairs + (next === undefined ? 0 : 1));
+    at += RID_KEY.copy(head, at);
+    at = writeSized(head, at, UINT, rid);
+    at += this.#fields.copy(head, at);
+    writeSized(head, at, ARRAY, count);
+    const servers = this.#servers.subarray(this.#starts[start]!, this.#starts[end]!);
+    if (next === undefined) return { parts: [head, servers], next };
+    const tail = Buffer.allocUnsafe(NEXT_KEY.length + sizedBytes(UINT, next));
+    writeSized(tail, NEXT_KEY.copy(tail, 0), UINT, next);
+    return { parts: [head, servers, tail], next };
   }
 
   /** The end (exclusive) of the page that starts at `offset`. */

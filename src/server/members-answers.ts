@@ -8,7 +8,8 @@ import { toWireError } from '../protocol/wire-errors.js';
 
 /** The answer to one `members` request: the frame to write, and what it says for diagnostics. */
 export interface MembersAnswer {
-  readonly frame: Buffer;
+  /** One frame, in parts to write in order (a page's servers are shared, not copied). */
+  readonly parts: readonly Buffer[];
   readonly response: SuccessResponse | ErrorResponse;
 }
 
@@ -25,7 +26,8 @@ interface Encoded {
  * (bounded, leader only) and cuts the requested page out of an encoding
  * made once per configuration: once per log index when raft reports one,
  * otherwise whenever a server differs from the last encoding's. Encoding a
- * 1,000-server configuration costs ~0.2 ms; cutting a page is a copy.
+ * 1,000-server configuration costs ~0.2 ms; a page is a small head and
+ * tail around a view of it.
  */
 export class MembersAnswers {
   readonly #timeoutMs: number;
@@ -45,12 +47,12 @@ export class MembersAnswers {
       }
       const encoded = this.#encode(await readConfiguration(source, this.#timeoutMs));
       const response: SuccessResponse = encoded.index === undefined ? { rid, ok: true } : { rid, ok: true, index: encoded.index };
-      return { frame: encoded.page(rid, offset).frame, response };
+      return { parts: encoded.page(rid, offset).parts, response };
     } catch (err) {
       // Unclassified errors go out as `internal` without their text: keep it here.
       if (!(err instanceof MembershipError)) this.#logger.error?.('reading the configuration failed', { error: (err as Error)?.message });
       const response: ErrorResponse = { rid, ok: false, ...toWireError(err instanceof Error ? err : new Error(String(err))) };
-      return { frame: encodeResponse(response), response };
+      return { parts: [encodeResponse(response)], response };
     }
   }
 

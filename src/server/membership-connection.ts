@@ -272,7 +272,7 @@ export class MembershipConnection implements FrameWorker, Expirable {
       this.#inFlight.delete(rid);
       if (this.#socket.destroyed) return;
       serverAnswered(this.#socket, answer.response);
-      this.#write(answer.frame);
+      for (const part of answer.parts) this.#write(part);
       this.#resumeWork();
     });
   }

@@ -44,7 +44,7 @@ describe('the reader of members answers', () => {
       const encoded = new EncodedConfiguration(servers(size), index);
       for (const rid of [0, 127, 128, 65_536, MAX_REQUEST_ID]) {
         for (let offset: number | undefined = 0; offset !== undefined; ) {
-          const page = payloadOf(encoded.page(rid, offset).frame);
+          const page = payloadOf(Buffer.concat(encoded.page(rid, offset).parts));
           const answer = reader.read(page);
           expect(answer).toEqual(decodeResponse(page, 'members'));
           offset = answer!.next;

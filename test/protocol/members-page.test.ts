@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ConfigurationServer } from '../../src/index.js';
-import { EncodedConfiguration } from '../../src/protocol/members-page.js';
+import { EncodedConfiguration, type EncodedMembersPage } from '../../src/protocol/members-page.js';
 import { MAX_REQUEST_ID, MEMBERS_PAGE_BYTES, decodeResponse, encodeResponse, type MembersResponse } from '../../src/protocol/messages.js';
 import fc from 'fast-check';
 import { fcParams } from '../support/fc.js';
@@ -13,14 +13,20 @@ function servers(n: number, idBytes = 8): ConfigurationServer[] {
   }));
 }
 
+/** A page's parts as the one frame they are written as. */
+function frameOf(page: EncodedMembersPage): Buffer {
+  return Buffer.concat(page.parts);
+}
+
 /** Follows `next` from offset 0, as a dialer must; returns every page. */
 function allPages(encoded: EncodedConfiguration, rid = MAX_REQUEST_ID): MembersResponse[] {
   const pages: MembersResponse[] = [];
   let offset: number | undefined = 0;
   while (offset !== undefined) {
     const page = encoded.page(rid, offset);
-    expect(page.frame.readUInt32BE(0)).toBe(page.frame.length - 4);
-    const response = decodeResponse(page.frame.subarray(4)) as MembersResponse;
+    const frame = frameOf(page);
+    expect(frame.readUInt32BE(0)).toBe(frame.length - 4);
+    const response = decodeResponse(frame.subarray(4)) as MembersResponse;
     pages.push(response);
     expect(response.next).toBe(page.next);
     offset = response.next;
@@ -36,7 +42,7 @@ describe('EncodedConfiguration', () => {
       for (const offset of [0, 1, 15, 16, 39, 40, 41]) {
         const members = list.slice(offset);
         const base = index === undefined ? { rid, ok: true as const, members } : { rid, ok: true as const, index, members };
-        expect(encoded.page(rid, offset).frame.equals(encodeResponse(base))).toBe(true);
+        expect(frameOf(encoded.page(rid, offset)).equals(encodeResponse(base))).toBe(true);
       }
     }
   });
@@ -49,7 +55,7 @@ describe('EncodedConfiguration', () => {
     expect(pages.flatMap((p) => p.members)).toEqual(list);
     let offset = 0;
     for (const page of pages) {
-      const frame = encoded.page(MAX_REQUEST_ID, offset).frame;
+      const frame = frameOf(encoded.page(MAX_REQUEST_ID, offset));
       expect(frame.length - 4).toBeLessThanOrEqual(MEMBERS_PAGE_BYTES);
       expect(page.index).toBe(7);
       const end = offset + page.members.length;
@@ -65,9 +71,21 @@ describe('EncodedConfiguration', () => {
   it('answers an offset at or past the end with no servers and no next', () => {
     const encoded = new EncodedConfiguration(servers(3), 9);
     for (const offset of [3, 4, MAX_REQUEST_ID]) {
-      expect(decodeResponse(encoded.page(5, offset).frame.subarray(4))).toEqual({ rid: 5, ok: true, index: 9, members: [] });
+      expect(decodeResponse(frameOf(encoded.page(5, offset)).subarray(4))).toEqual({ rid: 5, ok: true, index: 9, members: [] });
     }
-    expect(decodeResponse(new EncodedConfiguration([]).page(1, 0).frame.subarray(4))).toEqual({ rid: 1, ok: true, members: [] });
+    expect(decodeResponse(frameOf(new EncodedConfiguration([]).page(1, 0)).subarray(4))).toEqual({ rid: 1, ok: true, members: [] });
+  });
+
+  it('writes every page\'s servers as a view of one encoding, never a copy', () => {
+    const encoded = new EncodedConfiguration(servers(3_000, 40), 7);
+    const first = encoded.page(1, 0);
+    const again = encoded.page(2, 0);
+    const second = encoded.page(3, first.next!);
+    expect(first.parts).toHaveLength(3);
+    expect(again.parts[1]!.buffer).toBe(first.parts[1]!.buffer);
+    expect(again.parts[1]!.byteOffset).toBe(first.parts[1]!.byteOffset);
+    expect(second.parts[1]!.buffer).toBe(first.parts[1]!.buffer);
+    expect(second.parts[1]!.byteOffset).toBe(first.parts[1]!.byteOffset + first.parts[1]!.length);
   });
 
   it('refuses a server that alone does not fit a page', () => {
@@ -84,8 +102,9 @@ describe('EncodedConfiguration', () => {
         (entries, offset, rid) => {
           const list = entries.map(({ id, port, voter }) => ({ id, address: `h.example:${port}`, role: voter ? 'voter' : 'nonvoter' }) as const);
           const page = new EncodedConfiguration(list, 3).page(rid, offset);
-          expect(page.frame.length - 4).toBeLessThanOrEqual(MEMBERS_PAGE_BYTES);
-          const response = decodeResponse(page.frame.subarray(4)) as MembersResponse;
+          const frame = frameOf(page);
+          expect(frame.length - 4).toBeLessThanOrEqual(MEMBERS_PAGE_BYTES);
+          const response = decodeResponse(frame.subarray(4)) as MembersResponse;
           const end = page.next ?? list.length;
           expect(response).toEqual({ rid, ok: true, index: 3, members: list.slice(offset, Math.max(offset, end)), ...(page.next === undefined ? {} : { next: page.next }) });
         },
