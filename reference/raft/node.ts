@@ -172,7 +172,7 @@ export class RaftNode implements Raft {
     this.#closing.abort();
     this.#state = 'shutdown';
     this.#candidacy.stopTimer();
-    this.#leadership.stopQuorumCheck();
+    this.#leadership.stopTimers();
     this.#peers.closeAll();
     for (const stream of this.#inbound) stream.destroy();
     this.#inbound.clear();
@@ -438,6 +438,7 @@ export class RaftNode implements Raft {
     return {
       id: this.id,
       electionTimeoutMs: this.electionTimeoutMs,
+      heartbeatMs: this.heartbeatMs,
       log: this.#log,
       peers: this.#peers,
       logger: this.#logger,

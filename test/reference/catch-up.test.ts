@@ -74,12 +74,24 @@ describe('RaftNode catches a joining server up cheaply', () => {
     expect(joiner.connections).toBe(1);
   });
 
-  it('sends the configuration entry and then its commit at once, not at the next heartbeat', async () => {
+  it('sends the configuration entry at once, and its commit within a quarter of a heartbeat, not at the next one', async () => {
     const node = await soloLeader(cluster());
     const joiner = await fake();
     // Half a heartbeat: a change or a commit that waited for the heartbeat timer would miss it.
     const index = await node.addVoter('joiner', joiner.address, 0, HEARTBEAT_MS / 2);
     await waitFor(() => joiner.exchanges.some((e) => e.request.leaderCommit >= index), 'the joiner to learn the commit', HEARTBEAT_MS / 2);
+  });
+
+  it('sends no commit notice of its own when the next request carries the commit', async () => {
+    const node = await soloLeader(cluster());
+    const joiner = await fake();
+    const index = await node.addVoter('joiner', joiner.address, 0, TIMEOUT);
+    // The next change comes a moment later, well within a quarter of a heartbeat.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const applied = await node.apply('the next change', TIMEOUT);
+    const notices = joiner.exchanges.filter((e) => e.request.entries.length === 0 && e.request.leaderCommit >= index && e.request.leaderCommit < applied);
+    expect(notices).toEqual([]);
+    expect(joiner.exchanges.some((e) => e.request.leaderCommit >= index)).toBe(true);
   });
 
   it('probes back from the end of a log too long for one AppendEntries', async () => {
