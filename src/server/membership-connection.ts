@@ -112,6 +112,8 @@ export class MembershipConnection implements FrameWorker, Expirable {
   /** Stops reading and ends the connection once written responses are flushed. */
   end(): void {
     this.#socket.pause();
+    // Answers gathered for the end of this tick go first: end() refuses a later write.
+    this.#writer.flush();
     this.#socket.end();
   }
 
