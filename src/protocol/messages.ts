@@ -3,6 +3,7 @@ import type { ConfigurationServer } from '../membership/raft.js';
 import { isServerRole, type ServerAddress, type ServerID, type ServerRole } from '../membership/types.js';
 import { parseAddress } from './address-cache.js';
 import { InvalidMessageError } from './errors.js';
+import { readPlainJoin } from './join-reader.js';
 import { decodePayload, encodeFrame } from './msgpack.js';
 import { utf8Shorten } from './utf8.js';
 
@@ -157,6 +158,11 @@ export function encodeResponse(response: ResponseMessage): Buffer {
  * when it could be read) for a value that is not a valid request.
  */
 export function decodeRequest(payload: Uint8Array): RequestMessage {
+  // A join as this library's client writes it is read straight from its
+  // bytes; it is then checked as any join is, and anything that is not
+  // quite that (or does not pass) is read and checked the general way.
+  const plain = Buffer.isBuffer(payload) ? readPlainJoin(payload) : undefined;
+  if (plain !== undefined && serverIdProblem(plain.id) === undefined && isAddress(plain.address)) return plain;
   const value = asMap(decodePayload(payload), 'request');
   const rid = requestId(value.rid);
   // The message goes back to the peer as a bad_request: within §7's 512 bytes
@@ -317,12 +323,28 @@ function requestId(rid: unknown): number {
 }
 
 function serverId(id: unknown, fail: (why: string) => never): ServerID {
-  if (typeof id !== 'string' || id.length === 0) return fail('id must be a non-empty string');
+  const problem = serverIdProblem(id);
+  return problem === undefined ? (id as ServerID) : fail(problem);
+}
+
+/** Why `id` is not a server id; `undefined` when it is one. */
+function serverIdProblem(id: unknown): string | undefined {
+  if (typeof id !== 'string' || id.length === 0) return 'id must be a non-empty string';
   // Cheap first: no string of at most 64 units exceeds 256 bytes in UTF-8.
   if (id.length > MAX_SERVER_ID_BYTES / 4 && Buffer.byteLength(id, 'utf8') > MAX_SERVER_ID_BYTES) {
-    return fail(`id longer than ${MAX_SERVER_ID_BYTES} bytes in UTF-8`);
+    return `id longer than ${MAX_SERVER_ID_BYTES} bytes in UTF-8`;
   }
-  return id;
+  return undefined;
+}
+
+/** Whether `address` is a valid address (remembered when it is). */
+function isAddress(address: string): boolean {
+  try {
+    parseAddress(address);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function describe(value: unknown): string {
