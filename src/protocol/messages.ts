@@ -4,7 +4,7 @@ import { isServerRole, type ServerAddress, type ServerID, type ServerRole } from
 import { parseAddress } from './address-cache.js';
 import { InvalidMessageError } from './errors.js';
 import { readPlainJoin } from './join-reader.js';
-import { decodePayload, encodeFrame } from './msgpack.js';
+import { decodePayload, encodeFrame, encodeSuccessFrame } from './msgpack.js';
 import { utf8Shorten } from './utf8.js';
 
 /** The largest request id: ids are unsigned 32-bit integers. */
@@ -130,6 +130,16 @@ export function encodeRequest(request: RequestMessage): Buffer {
     return encodeFrame(offset === undefined || offset === 0 ? { type: 'members', rid: request.rid } : { type: 'members', rid: request.rid, offset });
   }
   return encodeFrame({ type: 'leave', rid: request.rid, id: request.id });
+}
+
+/**
+ * Encodes the success answer to a change, `{ rid, ok: true, index }`: the
+ * frame {@link encodeResponse} makes of it, without building the response.
+ */
+export function encodeSuccess(rid: number, index: number | undefined): Buffer {
+  // Anything but an index of 32 bits takes encodeResponse's rules (left out, or a BigInt).
+  if (index !== undefined && index >>> 0 !== index) return encodeResponse({ rid, ok: true, index });
+  return encodeSuccessFrame(rid, index);
 }
 
 /** Encodes a response as one frame. */
