@@ -130,16 +130,6 @@ export class ChangeRequest {
   }
 
   /**
-   * @internal Calls `wake` once the request is done (at once if it already
-   * is). For transports that bound the wait themselves without a timer per
-   * request; not part of the public API.
-   */
-  static onDone(request: ChangeRequest, wake: Waiter): void {
-    if (request.#done) wake();
-    else request.#addWaiter(wake);
-  }
-
-  /**
    * @internal A transport's own value kept with the request (the server
    * queue's entry for it), read and written without a map lookup per
    * request; not part of the public API.

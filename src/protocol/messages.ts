@@ -3,7 +3,8 @@ import type { ConfigurationServer } from '../membership/raft.js';
 import { isServerRole, type ServerAddress, type ServerID, type ServerRole } from '../membership/types.js';
 import { parseAddress } from './address-cache.js';
 import { InvalidMessageError } from './errors.js';
-import { decodePayload, encodeFrame } from './msgpack.js';
+import { readPlainJoin } from './join-reader.js';
+import { decodePayload, encodeFrame, encodeSuccessFrame } from './msgpack.js';
 import { utf8Shorten } from './utf8.js';
 
 /** The largest request id: ids are unsigned 32-bit integers. */
@@ -131,6 +132,16 @@ export function encodeRequest(request: RequestMessage): Buffer {
   return encodeFrame({ type: 'leave', rid: request.rid, id: request.id });
 }
 
+/**
+ * Encodes the success answer to a change, `{ rid, ok: true, index }`: the
+ * frame {@link encodeResponse} makes of it, without building the response.
+ */
+export function encodeSuccess(rid: number, index: number | undefined): Buffer {
+  // Anything but an index of 32 bits takes encodeResponse's rules (left out, or a BigInt).
+  if (index !== undefined && index >>> 0 !== index) return encodeResponse({ rid, ok: true, index });
+  return encodeSuccessFrame(rid, index);
+}
+
 /** Encodes a response as one frame. */
 export function encodeResponse(response: ResponseMessage): Buffer {
   if (response.ok) {
@@ -157,6 +168,11 @@ export function encodeResponse(response: ResponseMessage): Buffer {
  * when it could be read) for a value that is not a valid request.
  */
 export function decodeRequest(payload: Uint8Array): RequestMessage {
+  // A join as this library's client writes it is read straight from its
+  // bytes; it is then checked as any join is, and anything that is not
+  // quite that (or does not pass) is read and checked the general way.
+  const plain = Buffer.isBuffer(payload) ? readPlainJoin(payload) : undefined;
+  if (plain !== undefined && serverIdProblem(plain.id) === undefined && isAddress(plain.address)) return plain;
   const value = asMap(decodePayload(payload), 'request');
   const rid = requestId(value.rid);
   // The message goes back to the peer as a bad_request: within §7's 512 bytes
@@ -317,12 +333,28 @@ function requestId(rid: unknown): number {
 }
 
 function serverId(id: unknown, fail: (why: string) => never): ServerID {
-  if (typeof id !== 'string' || id.length === 0) return fail('id must be a non-empty string');
+  const problem = serverIdProblem(id);
+  return problem === undefined ? (id as ServerID) : fail(problem);
+}
+
+/** Why `id` is not a server id; `undefined` when it is one. */
+function serverIdProblem(id: unknown): string | undefined {
+  if (typeof id !== 'string' || id.length === 0) return 'id must be a non-empty string';
   // Cheap first: no string of at most 64 units exceeds 256 bytes in UTF-8.
   if (id.length > MAX_SERVER_ID_BYTES / 4 && Buffer.byteLength(id, 'utf8') > MAX_SERVER_ID_BYTES) {
-    return fail(`id longer than ${MAX_SERVER_ID_BYTES} bytes in UTF-8`);
+    return `id longer than ${MAX_SERVER_ID_BYTES} bytes in UTF-8`;
   }
-  return id;
+  return undefined;
+}
+
+/** Whether `address` is a valid address (remembered when it is). */
+function isAddress(address: string): boolean {
+  try {
+    parseAddress(address);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function describe(value: unknown): string {

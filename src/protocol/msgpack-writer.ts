@@ -42,6 +42,28 @@ export function writeFrame(value: unknown, headerBytes: number): Buffer | undefi
   return slab.subarray(frameStart, pos);
 }
 
+/**
+ * Writes the success answer `{ rid, ok: true, index }` as a frame, the
+ * bytes {@link writeFrame} writes for that object (`index` left out when
+ * undefined), without making the object and walking it. `rid` and `index`
+ * are integers from 0 to 2^32 - 1.
+ */
+export function writeSuccessFrame(rid: number, index: number | undefined, headerBytes: number): Buffer {
+  if (slab.length - pos < 256) newSlab(0);
+  frameStart = pos;
+  pos += headerBytes;
+  slab[pos++] = index === undefined ? 0x82 : 0x83;
+  writeString('rid');
+  writeNumber(rid);
+  writeString('ok');
+  slab[pos++] = 0xc3;
+  if (index !== undefined) {
+    writeString('index');
+    writeNumber(index);
+  }
+  return slab.subarray(frameStart, pos);
+}
+
 /** Moves to a new slab with room for `bytes` more, carrying over the frame begun so far. */
 function newSlab(bytes: number): void {
   const begun = pos - frameStart;

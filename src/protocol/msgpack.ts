@@ -1,7 +1,7 @@
 import { Packr, RESERVE_START_SPACE, type Options } from 'msgpackr';
 import { MalformedFrameError } from './errors.js';
 import { PayloadStructureError, readMessagePack } from './msgpack-reader.js';
-import { writeFrame } from './msgpack-writer.js';
+import { writeFrame, writeSuccessFrame } from './msgpack-writer.js';
 
 export { MAX_NESTING_DEPTH } from './msgpack-reader.js';
 
@@ -35,6 +35,17 @@ export const FRAME_HEADER_BYTES = 4;
  */
 export function encodeFrame(value: unknown): Buffer {
   const frame = writeFrame(value, FRAME_HEADER_BYTES) ?? codec.pack(value, RESERVE_START_SPACE | FRAME_HEADER_BYTES);
+  frame.writeUInt32BE(frame.length - FRAME_HEADER_BYTES, 0);
+  return frame;
+}
+
+/**
+ * Encodes the success answer `{ rid, ok: true, index }` as a frame, the
+ * bytes {@link encodeFrame} makes of that object, without the object.
+ * `rid` and `index` are integers from 0 to 2^32 - 1 (`index` may be undefined).
+ */
+export function encodeSuccessFrame(rid: number, index: number | undefined): Buffer {
+  const frame = writeSuccessFrame(rid, index, FRAME_HEADER_BYTES);
   frame.writeUInt32BE(frame.length - FRAME_HEADER_BYTES, 0);
   return frame;
 }

@@ -5,10 +5,11 @@ import { ShuttingDownError } from '../membership/errors.js';
 import { serverAnswered, serverDroppedForProtocolError, serverReceived, serverRefusedRequest } from '../diagnostics.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
 import { InvalidMessageError, ProtocolError } from '../protocol/errors.js';
-import { WireErrorCode, decodeRequest, encodeResponse, type RequestMessage } from '../protocol/messages.js';
+import { WireErrorCode, decodeRequest, encodeResponse, encodeSuccess, type RequestMessage } from '../protocol/messages.js';
 import { toWireError } from '../protocol/wire-errors.js';
 import type { MembersAnswer } from './members-answers.js';
 import { AnswerWriter } from './answer-writer.js';
+import { ClientRequest } from './client-request.js';
 import type { ConnectionDeadlines, Expirable } from './connection-deadlines.js';
 import type { FairScheduler, FrameWorker } from './fair-scheduler.js';
 import type { PeerRates } from './peer-rates.js';
@@ -20,10 +21,10 @@ const EMPTY = Buffer.alloc(0);
 /** What a connection needs of its server. */
 export interface ConnectionHost {
   readonly options: ResolvedServerOptions;
-  /** Hands a request from `peer` to the server's consumer and starts its deadline. */
-  submit(request: ChangeRequest, peer: string): void;
+  /** Hands a request from `peer` to the server's consumer and starts its deadline at `now` (`performance.now()`). */
+  submit(request: ClientRequest, peer: string, now: number): void;
   /** The request was answered or abandoned: stop its deadline. */
-  settle(request: ChangeRequest): void;
+  settle(request: ClientRequest): void;
   /** Answers a `members` request for the page at `offset`: the frame to send; never rejects, never hangs. */
   members(rid: number, offset: number): Promise<MembersAnswer>;
   /** True once the server is closing: new requests get `shutting_down`. */
@@ -54,7 +55,7 @@ export class MembershipConnection implements FrameWorker, Expirable {
   readonly #peer: string;
   readonly #decoder: FrameDecoder;
   /** Requests in flight by rid; `null` for a `members` request, which the server answers itself. */
-  readonly #inFlight = new Map<number, ChangeRequest | null>();
+  readonly #inFlight = new Map<number, ClientRequest | null>();
   /**
    * Frames read and not handled yet (in-flight limit reached, answers not
    * read, or this turn's share used): at most one socket read's worth, as
@@ -68,6 +69,8 @@ export class MembershipConnection implements FrameWorker, Expirable {
   #framesRead = 0;
   readonly #writer: AnswerWriter;
   #paused = false;
+  /** The clock, read once per socket read and per scheduler turn: the deadline of every request handled then starts there. */
+  #now = 0;
   /** Set while this peer is past its request rate: nothing is handled or read until it fires. */
   #rateTimer: NodeJS.Timeout | undefined;
 
@@ -112,6 +115,8 @@ export class MembershipConnection implements FrameWorker, Expirable {
   /** Stops reading and ends the connection once written responses are flushed. */
   end(): void {
     this.#socket.pause();
+    // Answers gathered for the end of this tick go first: end() refuses a later write.
+    this.#writer.flush();
     this.#socket.end();
   }
 
@@ -126,6 +131,7 @@ export class MembershipConnection implements FrameWorker, Expirable {
    */
   work(quota: number): number {
     let handled = 0;
+    this.#now = performance.now();
     while (handled < quota && this.#backlogHead < this.#backlog.length && this.#canWork() && this.#takeToken()) {
       const payload = this.#backlog[this.#backlogHead]!;
       this.#backlog[this.#backlogHead++] = EMPTY;
@@ -146,6 +152,7 @@ export class MembershipConnection implements FrameWorker, Expirable {
   }
 
   #receive(chunk: Buffer): void {
+    this.#now = performance.now();
     this.#inlineQuota = this.#host.scheduler.quantum;
     this.#framesRead = 0;
     try {
@@ -232,36 +239,32 @@ export class MembershipConnection implements FrameWorker, Expirable {
     // built directly, each request is not checked (and its options parsed) twice.
     const request =
       message.type === 'join'
-        ? new ChangeRequest(message.id, message.address, ChangeRequestKind.Join, message.role)
-        : new ChangeRequest(message.id, '', ChangeRequestKind.Leave);
+        ? new ClientRequest(rid, message.id, message.address, ChangeRequestKind.Join, message.role, this.#answer)
+        : new ClientRequest(rid, message.id, '', ChangeRequestKind.Leave, undefined, this.#answer);
     this.#inFlight.set(rid, request);
     this.#host.deadlines.busy(this);
-    ChangeRequest.onDone(request, () => this.#answer(rid, request));
-    this.#host.submit(request, this.#peer);
+    this.#host.submit(request, this.#peer, this.#now);
   }
 
-  #answer(rid: number, request: ChangeRequest): void {
+  /** A request is done: its answer goes out. Made once: a closure per request would be garbage per request. */
+  readonly #answer = (request: ClientRequest): void => {
+    const rid = request.rid;
     if (this.#inFlight.get(rid) !== request) return;
     this.#inFlight.delete(rid);
     this.#host.settle(request);
     if (this.#socket.destroyed) return;
     const err = ChangeRequest.outcome(request);
-    const index = request.index;
-    const wireError = err ? toWireError(err) : undefined;
-    if (err && wireError?.code === WireErrorCode.Internal) {
-      this.#host.options.logger.error?.('request failed', { id: request.id, error: err.message });
+    if (err === null) {
+      const index = request.index;
+      serverAnswered(this.#socket, index === undefined ? { rid, ok: true } : { rid, ok: true, index });
+      this.#write(encodeSuccess(rid, index));
+    } else {
+      const wireError = toWireError(err);
+      if (wireError.code === WireErrorCode.Internal) this.#host.options.logger.error?.('request failed', { id: request.id, error: err.message });
+      this.#write(encodeResponse(serverAnswered(this.#socket, { rid, ok: false, ...wireError })));
     }
-    this.#write(
-      encodeResponse(
-        serverAnswered(this.#socket, wireError
-          ? { rid, ok: false, ...wireError }
-          : index === undefined
-            ? { rid, ok: true }
-            : { rid, ok: true, index }),
-      ),
-    );
     this.#resumeWork();
-  }
+  };
 
   /** A `members` request: answered by the server rather than raft's queue, but in flight like a change. */
   #query(rid: number, offset: number): void {

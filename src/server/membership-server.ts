@@ -13,6 +13,7 @@ import { Channel, ReplyStatus } from '../protocol/preamble.js';
 import { refusal } from '../protocol/server-handshake.js';
 import { Admission, type AcceptedStep } from './admission.js';
 import { AsyncQueue } from './async-queue.js';
+import type { ClientRequest } from './client-request.js';
 import { ConnectionDeadlines } from './connection-deadlines.js';
 import type { ConnectionCounts, Inbound } from './connection-limits.js';
 import { FairScheduler } from './fair-scheduler.js';
@@ -227,12 +228,12 @@ export class MembershipServer extends EventEmitter<MembershipServerEvents> imple
   }
 
   /** @internal */
-  submit(request: ChangeRequest, peer: string): void {
-    this.#changes.submit(request, peer);
+  submit(request: ClientRequest, peer: string, now: number): void {
+    this.#changes.submit(request, peer, now);
   }
 
   /** @internal */
-  settle(request: ChangeRequest): void {
+  settle(request: ClientRequest): void {
     this.#changes.settle(request);
   }
 

@@ -5,8 +5,9 @@ import type { LogWriter } from '../membership/logger.js';
 import type { Raft } from '../membership/raft.js';
 import { REQUEST_FEED, type FeedSource, type RequestFeed } from '../membership/request-feed.js';
 import type { ServerID } from '../membership/types.js';
-import { DeadlineQueue } from './deadline-queue.js';
+import type { ClientRequest } from './client-request.js';
 import { PeerLanes } from './peer-lanes.js';
+import { RequestDeadlines } from './request-deadlines.js';
 
 /** What a request that nobody took in time says, on the wire and in the log. */
 export const NO_CONSUMER_HINT = 'nothing consumes server.requests: call handleChangeRequests(raft, server.requests)';
@@ -20,13 +21,13 @@ export const NO_CONSUMER_HINT = 'nothing consumes server.requests: call handleCh
  */
 class QueuedChange extends ChangeRequest {
   /** The first client waiting, then any others: nearly always one. */
-  #first: ChangeRequest | undefined;
-  #more: ChangeRequest[] | undefined;
+  #first: ClientRequest | undefined;
+  #more: ClientRequest[] | undefined;
   /** Handed to the consumer: raft may be making it. */
   taken = false;
   readonly #onDone: (change: QueuedChange) => void;
 
-  constructor(request: ChangeRequest, onDone: (change: QueuedChange) => void) {
+  constructor(request: ClientRequest, onDone: (change: QueuedChange) => void) {
     super(request.id, request.address, request.kind, request.role);
     this.#onDone = onDone;
     this.add(request);
@@ -41,13 +42,13 @@ class QueuedChange extends ChangeRequest {
     return this.#first !== undefined;
   }
 
-  add(request: ChangeRequest): void {
+  add(request: ClientRequest): void {
     ChangeRequest.setSlot(request, this);
     if (this.#first === undefined) this.#first = request;
     else (this.#more ??= []).push(request);
   }
 
-  remove(request: ChangeRequest): void {
+  remove(request: ClientRequest): void {
     ChangeRequest.setSlot(request, undefined);
     if (this.#first === request) {
       this.#first = this.#more?.shift();
@@ -58,7 +59,7 @@ class QueuedChange extends ChangeRequest {
   }
 
   /** Every client waiting, who then waits no more. */
-  takeWaiters(): ChangeRequest[] {
+  takeWaiters(): ClientRequest[] {
     const first = this.#first;
     if (first === undefined) return [];
     const all = this.#more === undefined ? [first] : [first, ...this.#more];
@@ -84,7 +85,7 @@ class QueuedChange extends ChangeRequest {
 }
 
 /** The change a client's request waits on, kept in the request's slot: no map lookup per request. */
-function changeOf(request: ChangeRequest): QueuedChange | undefined {
+function changeOf(request: ClientRequest): QueuedChange | undefined {
   return ChangeRequest.slot(request) as QueuedChange | undefined;
 }
 
@@ -110,7 +111,7 @@ type NextResult = (result: IteratorResult<ChangeRequest>) => void;
  */
 export class ChangeQueue implements AsyncIterable<ChangeRequest>, FeedSource {
   readonly #options: ChangeQueueOptions;
-  readonly #deadlines: DeadlineQueue<ChangeRequest>;
+  readonly #deadlines: RequestDeadlines<ClientRequest>;
   /** Changes not begun, taken one peer at a time: a peer flooding changes delays another's by one of its own. */
   readonly #waiting = new PeerLanes<QueuedChange>();
   /** The latest change queued or in flight per server id: the only one a new request may join. */
@@ -129,15 +130,16 @@ export class ChangeQueue implements AsyncIterable<ChangeRequest>, FeedSource {
 
   constructor(options: ChangeQueueOptions) {
     this.#options = options;
-    this.#deadlines = new DeadlineQueue(options.requestTimeoutMs, (request) => this.#expire(request));
+    this.#deadlines = new RequestDeadlines<ClientRequest>(options.requestTimeoutMs, (request) => this.#expire(request));
   }
 
   /**
    * A client's request arrived from `peer` (its remote address, by
-   * `peerOf`): its deadline starts, and it joins or makes a change.
+   * `peerOf`): its deadline starts (at `now`, read once for the requests
+   * handled together), and it joins or makes a change.
    */
-  submit(request: ChangeRequest, peer: string): void {
-    this.#deadlines.add(request);
+  submit(request: ClientRequest, peer: string, now: number): void {
+    this.#deadlines.add(request, now);
     if (this.#closing) return request.done(new ShuttingDownError('server is shutting down'));
     const latest = this.#latest.get(request.id);
     if (latest !== undefined && !latest.isDone && sameChange(latest, request)) return latest.add(request);
@@ -156,7 +158,7 @@ export class ChangeQueue implements AsyncIterable<ChangeRequest>, FeedSource {
    * A client's request was answered, or its client is gone: it waits no
    * more. A change nobody waits for any more is dropped unless raft has it.
    */
-  settle(request: ChangeRequest): void {
+  settle(request: ClientRequest): void {
     this.#deadlines.delete(request);
     const change = changeOf(request);
     if (change === undefined) return;
@@ -307,7 +309,7 @@ export class ChangeQueue implements AsyncIterable<ChangeRequest>, FeedSource {
     this.#checkDrained();
   };
 
-  #expire(request: ChangeRequest): void {
+  #expire(request: ClientRequest): void {
     if (request.isDone) return;
     const change = changeOf(request);
     const late = `${describe(request)} not done within ${this.#options.requestTimeoutMs} ms`;

@@ -1,41 +1,12 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { TickWriter } from '../../src/client/tick-writer.js';
 import { useCleanup } from '../support/cleanup.js';
+import { countWrites, nextTurn, socketPair } from '../support/socket-pair.js';
 
 const use = useCleanup();
 
-/** A loopback socket pair: what the client writes, the server side collects. */
-async function pair(): Promise<{ client: Socket; received: () => Buffer; closed: Promise<void> }> {
-  const chunks: Buffer[] = [];
-  let resolveClosed!: () => void;
-  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
-  const server: Server = use(
-    createServer((socket) => {
-      socket.on('data', (chunk) => chunks.push(chunk));
-      socket.on('close', resolveClosed);
-    }),
-    (s) => new Promise((resolve) => s.close(resolve)),
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  const client = use(connect({ host: '127.0.0.1', port }), (s) => s.destroy());
-  await new Promise((resolve) => client.once('connect', resolve));
-  return { client, received: () => Buffer.concat(chunks), closed };
-}
-
-/** Counts the client's `write` calls, and the bytes of each. */
-function countWrites(socket: Socket): number[] {
-  const writes: number[] = [];
-  const write = socket.write.bind(socket);
-  socket.write = ((chunk: Buffer) => {
-    writes.push(chunk.length);
-    return write(chunk);
-  }) as typeof socket.write;
-  return writes;
-}
-
-const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const pair = () => socketPair(use);
+const tick = nextTurn;
 
 describe('writing a tick\'s frames', () => {
   it('writes frames that lie back to back as one buffer, at the end of the tick', async () => {

@@ -11,6 +11,7 @@ import {
   encodeFrame,
   encodeRequest,
   encodeResponse,
+  encodeSuccess,
   type RequestMessage,
   type ResponseMessage,
 } from '../../src/protocol/index.js';
@@ -64,6 +65,20 @@ describe('messages round trip (property)', () => {
         const payloads = decodeFrames([encode(message)]);
         expect(payloads).toHaveLength(1);
         expect(decode(payloads[0]!)).toEqual(message);
+      }),
+      fcParams(),
+    );
+  });
+});
+
+describe('encodeSuccess', () => {
+  it('writes the bytes encodeResponse writes for the same success, for every rid and index', () => {
+    const rid = fc.oneof(fc.constantFrom(0, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, MAX_REQUEST_ID), fc.integer({ min: 0, max: MAX_REQUEST_ID }));
+    const index = fc.option(fc.oneof(fc.constantFrom(0, 0x7f, 0x80, 0xffff_ffff, 2 ** 32, Number.MAX_SAFE_INTEGER), fc.nat(), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })), { nil: undefined });
+    fc.assert(
+      fc.property(rid, index, (r, i) => {
+        const expected = encodeResponse(i === undefined ? { rid: r, ok: true } : { rid: r, ok: true, index: i });
+        expect(encodeSuccess(r, i).toString('hex')).toBe(expected.toString('hex'));
       }),
       fcParams(),
     );
