@@ -8,6 +8,7 @@ import { InvalidMessageError, ProtocolError } from '../protocol/errors.js';
 import { WireErrorCode, decodeRequest, encodeResponse, encodeSuccess, type RequestMessage } from '../protocol/messages.js';
 import { toWireError } from '../protocol/wire-errors.js';
 import type { MembersAnswer } from './members-answers.js';
+import { RidTable } from './rid-table.js';
 import { AnswerWriter } from './answer-writer.js';
 import { ClientRequest } from './client-request.js';
 import type { ConnectionDeadlines, Expirable } from './connection-deadlines.js';
@@ -55,7 +56,7 @@ export class MembershipConnection implements FrameWorker, Expirable {
   readonly #peer: string;
   readonly #decoder: FrameDecoder;
   /** Requests in flight by rid; `null` for a `members` request, which the server answers itself. */
-  readonly #inFlight = new Map<number, ClientRequest | null>();
+  readonly #inFlight = new RidTable<ClientRequest | null>();
   /**
    * Frames read and not handled yet (in-flight limit reached, answers not
    * read, or this turn's share used): at most one socket read's worth, as
