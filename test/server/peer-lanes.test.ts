@@ -24,4 +24,23 @@ describe('PeerLanes', () => {
     lanes.push('c', 'c1');
     expect([lanes.shift(), lanes.shift(), lanes.shift()]).toEqual(['b1', 'a2', 'c1']);
   });
+
+  it('keeps the turns through thousands of items, peers coming and going', () => {
+    const lanes = new PeerLanes<string>();
+    for (let i = 0; i < 3_000; i++) lanes.push('a', `a${i}`);
+    for (let i = 0; i < 1_500; i++) lanes.push('b', `b${i}`);
+    const taken: string[] = [];
+    for (let i = 0; i < 2_000; i++) taken.push(lanes.shift()!);
+    lanes.push('c', 'c0');
+    taken.push(...lanes.drain());
+    // a and b alternate while both have items; c, arriving after 2,000 were
+    // taken, waits one turn of each; then a's rest.
+    const expected: string[] = [];
+    for (let i = 0; i < 1_000; i++) expected.push(`a${i}`, `b${i}`);
+    expected.push(`a1000`, `b1000`, 'c0');
+    for (let i = 1_001; i < 1_500; i++) expected.push(`a${i}`, `b${i}`);
+    for (let i = 1_500; i < 3_000; i++) expected.push(`a${i}`);
+    expect(taken).toEqual(expected);
+    expect(lanes.size).toBe(0);
+  });
 });
