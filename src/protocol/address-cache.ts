@@ -22,3 +22,13 @@ export function parseAddress(address: ServerAddress): HostPort {
   valid.set(address, parsed);
   return parsed;
 }
+
+/** Whether `address` is a valid address, by {@link parseAddress} (remembered when it is). */
+export function isAddress(address: string): boolean {
+  try {
+    parseAddress(address);
+    return true;
+  } catch {
+    return false;
+  }
+}

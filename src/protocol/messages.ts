@@ -1,7 +1,7 @@
 import { InvalidAddressError } from '../membership/errors.js';
 import type { ConfigurationServer } from '../membership/raft.js';
 import { isServerRole, type ServerAddress, type ServerID, type ServerRole } from '../membership/types.js';
-import { parseAddress } from './address-cache.js';
+import { isAddress, parseAddress } from './address-cache.js';
 import { InvalidMessageError } from './errors.js';
 import { readPlainJoin } from './join-reader.js';
 import { decodePayload, encodeFrame, encodeSuccessFrame } from './msgpack.js';
@@ -345,16 +345,6 @@ function serverIdProblem(id: unknown): string | undefined {
     return `id longer than ${MAX_SERVER_ID_BYTES} bytes in UTF-8`;
   }
   return undefined;
-}
-
-/** Whether `address` is a valid address (remembered when it is). */
-function isAddress(address: string): boolean {
-  try {
-    parseAddress(address);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function describe(value: unknown): string {

@@ -1,4 +1,3 @@
-import { parseAddress } from '../membership/address.js';
 import {
   ChangeRejectedError,
   DifferentLeaderError,
@@ -9,6 +8,7 @@ import {
   UnsupportedRequestError,
   UnsupportedRoleError,
 } from '../membership/errors.js';
+import { isAddress } from './address-cache.js';
 import { BadRequestError, InvalidMessageError, RemoteError } from './errors.js';
 import { MAX_WIRE_MESSAGE_BYTES, WireErrorCode, type ErrorResponse } from './messages.js';
 import { utf8Shorten } from './utf8.js';
@@ -31,7 +31,7 @@ export function toWireError(err: Error): WireError {
   const message = wireMessage(err.message);
   if (err instanceof DifferentLeaderError) {
     // A leader address a client could not dial is no help: say "unknown" instead.
-    if (isDialable(err.leader)) return { code: WireErrorCode.DifferentLeader, message, leader: err.leader };
+    if (isAddress(err.leader)) return { code: WireErrorCode.DifferentLeader, message, leader: err.leader };
     return { code: WireErrorCode.UnknownLeader, message: wireMessage(`${err.message} (not a dialable address)`) };
   }
   if (err instanceof UnknownLeaderError || err instanceof NotLeaderError) return { code: WireErrorCode.UnknownLeader, message };
@@ -47,15 +47,6 @@ export function toWireError(err: Error): WireError {
 /** `text` as valid UTF-8 of at most {@link MAX_WIRE_MESSAGE_BYTES}. */
 export function wireMessage(text: string): string {
   return utf8Shorten(text, MAX_WIRE_MESSAGE_BYTES);
-}
-
-function isDialable(address: string): boolean {
-  try {
-    parseAddress(address);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
