@@ -1,4 +1,4 @@
-import { parseAddress } from '../membership/address.js';
+import { isAddress } from '../protocol/address-cache.js';
 import { MAX_REQUEST_ID, MAX_SERVER_ID_BYTES, MAX_WIRE_MESSAGE_BYTES, MEMBERS_PAGE_BYTES, WireErrorCode, decodeRequest, type RequestMessage } from '../protocol/messages.js';
 import { field, readValue, safeInt, show, text, writerViolations, type Node } from './msgpack-reader.js';
 
@@ -130,16 +130,6 @@ function checkError(node: Node, rid: number | undefined, problems: string[]): Ch
     ...(leader === undefined ? {} : { leader }),
     problems,
   };
-}
-
-/** True when `address` follows §7's grammar. */
-export function isAddress(address: string): boolean {
-  try {
-    parseAddress(address);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A request a dialer sent, as the kit read it, and every rule of §6 and §7 it breaks. */
