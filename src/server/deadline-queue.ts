@@ -1,71 +1,66 @@
+import { RequestDeadlines, type Deadlined } from './request-deadlines.js';
+
+/** An item's place in the queue: {@link RequestDeadlines} keeps its links in it. */
+interface Entry<T> extends Deadlined<Entry<T>> {
+  readonly item: T;
+}
+
 /**
  * Expires items a fixed time after they were added, with one timer for all
- * of them: since every item gets the same timeout, insertion order is
- * deadline order, so only the oldest item's deadline needs a timer. This
- * keeps a per-request timer off the hot path: adding and deleting are a
- * Map operation each, and the timer is never cleared on the way (it fires
- * at most once per timeout for nothing, and re-arms for the oldest item).
+ * of them ({@link RequestDeadlines}, which this keys by item): for items
+ * that cannot carry the links themselves, such as a connection with three
+ * deadlines of different kinds, or a socket. Restarting an item's
+ * deadline moves its entry, with no hash-table operation.
  */
 export class DeadlineQueue<T> {
-  readonly #deadlines = new Map<T, number>();
-  #timer: NodeJS.Timeout | undefined;
+  readonly #entries = new Map<T, Entry<T>>();
+  readonly #queue: RequestDeadlines<Entry<T>>;
 
   constructor(
     readonly timeoutMs: number,
-    private readonly onExpire: (item: T) => void,
-  ) {}
+    onExpire: (item: T) => void,
+  ) {
+    this.#queue = new RequestDeadlines<Entry<T>>(timeoutMs, (entry) => {
+      this.#entries.delete(entry.item);
+      onExpire(entry.item);
+    });
+  }
 
   /** Items waiting. */
   get size(): number {
-    return this.#deadlines.size;
+    return this.#entries.size;
   }
 
   /** Starts `item`'s deadline, or restarts it if it had one. */
   add(item: T): void {
-    // Re-inserted at the end, where its new deadline belongs.
-    this.#deadlines.delete(item);
-    this.#deadlines.set(item, performance.now() + this.timeoutMs);
-    if (!this.#timer) this.#arm();
+    let entry = this.#entries.get(item);
+    if (entry === undefined) {
+      entry = { item, deadlineAt: -1, older: undefined, newer: undefined };
+      this.#entries.set(item, entry);
+    }
+    this.#queue.add(entry);
   }
 
   /** True if `item` has a deadline running. */
   has(item: T): boolean {
-    return this.#deadlines.has(item);
+    return this.#entries.has(item);
   }
 
   delete(item: T): void {
-    this.#deadlines.delete(item);
+    const entry = this.#entries.get(item);
+    if (entry === undefined) return;
+    this.#entries.delete(item);
+    this.#queue.delete(entry);
   }
 
   /** Forgets every item and stops the timer. */
   clear(): void {
-    this.#deadlines.clear();
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#entries.clear();
+    this.#queue.clear();
   }
 
-  /** The items still waiting, oldest first. */
+  /** The items still waiting. */
   items(): T[] {
-    return [...this.#deadlines.keys()];
-  }
-
-  #arm(): void {
-    const oldest = this.#deadlines.values().next();
-    if (oldest.done) {
-      this.#timer = undefined;
-      return;
-    }
-    this.#timer = setTimeout(() => this.#expire(), Math.max(0, oldest.value - performance.now()) + 1);
-    this.#timer.unref();
-  }
-
-  #expire(): void {
-    const now = performance.now();
-    for (const [item, deadline] of this.#deadlines) {
-      if (deadline > now) break;
-      this.#deadlines.delete(item);
-      this.onExpire(item);
-    }
-    this.#arm();
+    return [...this.#entries.keys()];
   }
 }

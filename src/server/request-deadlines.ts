@@ -8,10 +8,10 @@ export interface Deadlined<T> {
 
 /**
  * Expires items a fixed time after they were added, with one timer for all
- * of them, like {@link DeadlineQueue}, but keeping its list in the items
- * themselves: adding and deleting are a few field writes, where a Map
- * entry per item cost two hash-table operations and replaced the table
- * every few dozen requests. Every item gets the same timeout, so the list
+ * of them, keeping its list in the items themselves ({@link DeadlineQueue}
+ * keys it by item, for items that cannot carry the links): adding and
+ * deleting are a few field writes, where a Map entry per item cost two
+ * hash-table operations and replaced the table every few dozen requests. Every item gets the same timeout, so the list
  * in insertion order is in deadline order and only the oldest item needs
  * the timer; it is never cleared on the way (it fires at most once per
  * timeout for nothing, and re-arms for the oldest item). An item is in one
