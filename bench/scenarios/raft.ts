@@ -57,7 +57,7 @@ interface Cluster {
   /** Join+leave cycles of new servers (`disk`: keeping their state on disk). */
   cycle(target: string, budget: Budget, disk?: boolean): Promise<CycleTimes & { readonly cpuUs: CycleCpu }>;
   /** The floor's cycles between the same processes (one process per server only). */
-  floor?(budget: Budget): Promise<CycleTimes>;
+  floor?(budget: Budget): Promise<CycleTimes & { readonly cpuUs: CycleCpu }>;
   close(): Promise<void>;
 }
 
@@ -91,6 +91,11 @@ function cycleRound(times: CycleTimes, extra: Readonly<Record<string, number>> =
   };
 }
 
+/** A round's times, and its CPU per cycle as figures: `leaderCpuUs`, `followerCpuUs`, `joinerCpuUs` (or `allCpuUs`). */
+function cpuFigures(times: CycleTimes & { readonly cpuUs: CycleCpu }): [CycleTimes, Record<string, number>] {
+  return [times, Object.fromEntries(Object.entries(times.cpuUs).map(([who, us]) => [`${who}CpuUs`, us]))];
+}
+
 /** A case: each round, a fresh cluster, then cycles against its leader; also the log's length and CPU per cycle. */
 function cycleCase(name: string, cluster: Cluster, disk = false): Case {
   return {
@@ -99,7 +104,8 @@ function cycleCase(name: string, cluster: Cluster, disk = false): Case {
       await cluster.fresh(disk);
       const times = await cluster.cycle(await cluster.leader(), budget, disk);
       const logEntries = await cluster.logLength();
-      return cycleRound(times, { logEntries, ...Object.fromEntries(Object.entries(times.cpuUs).map(([who, us]) => [`${who}CpuUs`, us])) });
+      const [cycles, cpu] = cpuFigures(times);
+      return cycleRound(cycles, { logEntries, ...cpu });
     },
   };
 }
@@ -182,6 +188,24 @@ async function processCluster(): Promise<Cluster> {
     };
     const voters = [await start('n0', 'bootstrap'), await start('n1'), await start('n2')];
     const joiner = await start('n3', 'joiner');
+    /** Runs `cycles` and adds each process's CPU per cycle: the leader's (voter `leaderIndex()`), a follower's (their mean), the joiner's. */
+    const withCycleCpu = async (cycles: () => Promise<CycleTimes>, leaderIndex: () => Promise<number>): Promise<CycleTimes & { readonly cpuUs: CycleCpu }> => {
+      const processes = [...voters, joiner];
+      const before = await Promise.all(processes.map((p) => p.cpu()));
+      const times = await cycles();
+      const after = await Promise.all(processes.map((p) => p.cpu()));
+      const perCycle = (i: number): number => (cpuTotal(after[i]!) - cpuTotal(before[i]!)) / Math.max(1, times.joinsUs.length);
+      const leader = await leaderIndex();
+      const followers = voters.map((_, i) => i).filter((i) => i !== leader);
+      return {
+        ...times,
+        cpuUs: {
+          leader: perCycle(leader),
+          follower: followers.reduce((sum, i) => sum + perCycle(i), 0) / followers.length,
+          joiner: perCycle(voters.length),
+        },
+      };
+    };
     const floorAddresses = await Promise.all(voters.map((v) => v.ask<string>({ op: 'floorAddress' })));
     await voters[0]!.ask({ op: 'floorLead', followers: floorAddresses.slice(1) });
     const statuses = (among = voters.length) => Promise.all(voters.slice(0, among).map((v) => v.ask<MemberStatus>({ op: 'status' })));
@@ -198,24 +222,13 @@ async function processCluster(): Promise<Cluster> {
       fresh,
       leader,
       logLength: async () => (await statuses()).find((s) => s.state === 'leader')?.lastIndex ?? 0,
-      cycle: async (target, { iterations, ms }, disk = false) => {
-        const processes = [...voters, joiner];
-        const before = await Promise.all(processes.map((p) => p.cpu()));
-        const times = await joiner.ask<CycleTimes>({ op: 'cycle', target, iterations, ms, disk }, 60_000 + (Number.isFinite(ms) ? ms : 0));
-        const after = await Promise.all(processes.map((p) => p.cpu()));
-        const perCycle = (i: number): number => (cpuTotal(after[i]!) - cpuTotal(before[i]!)) / Math.max(1, times.joinsUs.length);
-        const leader = (await statuses()).findIndex((s) => s.state === 'leader');
-        const followers = voters.map((_, i) => i).filter((i) => i !== leader);
-        return {
-          ...times,
-          cpuUs: {
-            leader: perCycle(leader),
-            follower: followers.reduce((sum, i) => sum + perCycle(i), 0) / followers.length,
-            joiner: perCycle(voters.length),
-          },
-        };
-      },
-      floor: ({ iterations, ms }) => joiner.ask<CycleTimes>({ op: 'floorCycle', target: floorAddresses[0], iterations, ms }),
+      cycle: (target, { iterations, ms }, disk = false) =>
+        withCycleCpu(
+          () => joiner.ask<CycleTimes>({ op: 'cycle', target, iterations, ms, disk }, 60_000 + (Number.isFinite(ms) ? ms : 0)),
+          async () => (await statuses()).findIndex((s) => s.state === 'leader'),
+        ),
+      // The floor's leader is n0's floor node, whichever server leads raft.
+      floor: ({ iterations, ms }) => withCycleCpu(() => joiner.ask<CycleTimes>({ op: 'floorCycle', target: floorAddresses[0], iterations, ms }), async () => 0),
       close,
     };
   } catch (err) {
@@ -238,7 +251,7 @@ async function run(config: BenchConfig, selected: readonly string[]): Promise<Gr
       clusters.push(cluster);
       if (selected.includes(PROCESSES)) cases.push(cycleCase(PROCESSES, cluster));
       if (selected.includes(DISK)) cases.push(cycleCase(DISK, cluster, true));
-      if (selected.includes(FLOOR)) cases.push({ name: FLOOR, round: async (budget) => cycleRound(await cluster.floor!(budget)) });
+      if (selected.includes(FLOOR)) cases.push({ name: FLOOR, round: async (budget) => cycleRound(...cpuFigures(await cluster.floor!(budget))) });
     }
     const results = await interleave('raft', cases, {
       warmup: { iterations: config.smoke ? 2 : ROUND_CYCLES, ms: Infinity },
@@ -259,7 +272,7 @@ async function run(config: BenchConfig, selected: readonly string[]): Promise<Gr
     }
     const floor = results.find((r) => r.name === FLOOR);
     if (processes && floor) {
-      for (const key of ['joinP50Us', 'joinP99Us', 'leaveP50Us', 'leaveP99Us'] as const) {
+      for (const key of ['joinP50Us', 'joinP99Us', 'leaveP50Us', 'leaveP99Us', 'leaderCpuUs', 'followerCpuUs', 'joinerCpuUs'] as const) {
         ratios.push(roundRatio(`${PROCESSES} / ${FLOOR} ${key}`, processes.perRound.figures[key] ?? [], floor.perRound.figures[key] ?? []));
       }
     }
