@@ -276,15 +276,22 @@ export class MembershipConnection implements FrameWorker, Expirable {
       this.#inFlight.delete(rid);
       if (this.#socket.destroyed) return;
       serverAnswered(this.#socket, answer.response);
-      for (const part of answer.parts) this.#write(part);
+      // One answer in several parts: one step of progress.
+      this.#progress();
+      for (const part of answer.parts) this.#writer.write(part);
       this.#resumeWork();
     });
   }
 
   /** Writes an answer: progress, as far as the idle deadline is concerned. */
   #write(frame: Buffer): void {
-    if (this.#inFlight.size === 0) this.#host.deadlines.idle(this);
+    this.#progress();
     this.#writer.write(frame);
+  }
+
+  /** An answer is being written: with nothing else in flight, the idle clock starts again. */
+  #progress(): void {
+    if (this.#inFlight.size === 0) this.#host.deadlines.idle(this);
   }
 
   #updateReading(): void {
