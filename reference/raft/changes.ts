@@ -13,6 +13,28 @@ import { EntryKind } from './log.js';
 /** How many catch-up rounds a joining voter gets (§4.2.1). */
 export const MAX_CATCH_UP_ROUNDS = 10;
 
+/**
+ * Election timeouts a joining voter may go without answering (from the
+ * start of its catch-up, then from its last answer) before the change is
+ * refused. Every request to it is cut off after one election timeout
+ * anyway, so a server this silent cannot be catching up; and while the
+ * catch-up lasts, every other change waits behind it.
+ */
+export const CATCH_UP_SILENCE_TIMEOUTS = 2;
+
+/** Ends one wait for a joining voter, to look at how long it has been silent; never seen outside this file. */
+const SILENCE_CHECK = new Error('catch-up silence check');
+
+/** How a joining voter's catch-up is going. */
+export interface CatchUpProgress {
+  /** The end of what it is known to hold. */
+  matchIndex(): number;
+  /** `performance.now()` of its last answer, or of the start of the catch-up. */
+  lastContact(): number;
+  /** Why the last try to reach it failed, if it did. */
+  lastFailure(): unknown;
+}
+
 /** What the change queue needs from its node. Deadlines are `performance.now()` values. */
 export interface ChangeHost {
   readonly id: ServerID;
@@ -26,7 +48,7 @@ export interface ChangeHost {
   lastIndex(): number;
   commitIndex(): number;
   /** Starts replicating to a server outside the configuration; `matchIndex` reads its progress. */
-  stage(term: number, id: ServerID, address: ServerAddress): { matchIndex(): number };
+  stage(term: number, id: ServerID, address: ServerAddress): CatchUpProgress;
   /** Ends `stage`; replication goes on if the server is now in the configuration. */
   unstage(id: ServerID): void;
   /** Resolves once `check()` holds; throws NotLeaderError once this node no longer leads in `term`. */
@@ -101,7 +123,10 @@ export class ChangeQueue {
    * Replicates to the joining server in rounds, each up to the log's end
    * when it began, until a round takes less than an election timeout. Until
    * then nothing is appended, so a dead or slow server never stalls the
-   * cluster: the change is refused instead.
+   * cluster: the change is refused instead, as soon as the server has been
+   * silent for {@link CATCH_UP_SILENCE_TIMEOUTS} election timeouts (a wrong
+   * or dead address, or a peer that accepts the stream and never answers),
+   * since the changes behind it wait meanwhile.
    */
   async #catchUp(term: number, id: ServerID, address: ServerAddress, deadline: number, timeoutMs: number): Promise<void> {
     const host = this.#host;
@@ -109,13 +134,42 @@ export class ChangeQueue {
     for (let round = 1; round <= MAX_CATCH_UP_ROUNDS; round += 1) {
       const target = host.lastIndex();
       const started = performance.now();
-      await host.waitUntil(term, () => progress.matchIndex() >= target, deadline, () => {
-        return new ChangeRejectedError(
-          `server ${id} at ${address} did not catch up with the log within ${timeoutMs} ms (round ${round}, at ${progress.matchIndex()} of ${target}); nothing was changed`,
-        );
+      await this.#waitForMatch(term, progress, target, deadline, () => {
+        const behind = `(round ${round}, at ${progress.matchIndex()} of ${target})`;
+        return new ChangeRejectedError(`server ${id} at ${address} did not catch up with the log within ${timeoutMs} ms ${behind}; nothing was changed`);
+      }, (silentMs) => {
+        const failure = progress.lastFailure();
+        const why = failure instanceof Error ? `: ${failure.message}` : '';
+        return new ChangeRejectedError(`server ${id} at ${address} did not catch up with the log: no answer from it for ${Math.round(silentMs)} ms${why}; nothing was changed`);
       });
       if (performance.now() - started < host.electionTimeoutMs) return;
     }
     throw new ChangeRejectedError(`server ${id} at ${address} was still behind after ${MAX_CATCH_UP_ROUNDS} catch-up rounds; nothing was changed`);
+  }
+
+  /**
+   * Waits until the joining server holds `target`; throws `onTimeout()` at
+   * the deadline, or `onSilence(ms)` once it has not answered for
+   * {@link CATCH_UP_SILENCE_TIMEOUTS} election timeouts.
+   */
+  async #waitForMatch(term: number, progress: CatchUpProgress, target: number, deadline: number, onTimeout: () => Error, onSilence: (silentMs: number) => Error): Promise<void> {
+    const host = this.#host;
+    const silenceMs = CATCH_UP_SILENCE_TIMEOUTS * host.electionTimeoutMs;
+    for (;;) {
+      const wakeAt = Math.min(deadline, progress.lastContact() + silenceMs);
+      let woke = false;
+      await host.waitUntil(term, () => progress.matchIndex() >= target, wakeAt, () => {
+        woke = true;
+        return SILENCE_CHECK;
+      }).catch((err: unknown) => {
+        if (err !== SILENCE_CHECK) throw err;
+      });
+      if (!woke) return;
+      const now = performance.now();
+      if (now >= deadline) throw onTimeout();
+      const silentMs = now - progress.lastContact();
+      if (silentMs >= silenceMs) throw onSilence(silentMs);
+      // It answered meanwhile without catching up yet: its silence counts from that answer.
+    }
   }
 }

@@ -400,7 +400,11 @@ export class RaftNode implements Raft {
       stage: (_term, id, address) => {
         this.#peers.stage(id, address);
         this.#syncPeers();
-        return { matchIndex: () => this.#peers.get(id)?.matchIndex ?? 0 };
+        return {
+          matchIndex: () => this.#peers.get(id)?.matchIndex ?? 0,
+          lastContact: () => this.#peers.get(id)?.lastContact ?? 0,
+          lastFailure: () => this.#peers.get(id)?.lastFailure,
+        };
       },
       unstage: (id) => {
         this.#peers.unstage(id);

@@ -36,8 +36,10 @@ export class Peer {
   nextIndex = 1;
   /** The highest index known to be stored on the peer (leader only). */
   matchIndex = 0;
-  /** `performance.now()` of the last answer to an AppendEntries. */
+  /** `performance.now()` of the last answer to an AppendEntries (or of the start of replication). */
   lastContact = 0;
+  /** Why the last try failed (the dial's or the request's error), until the peer answers. */
+  lastFailure: unknown;
   readonly #host: PeerHost;
   readonly #backoff: Backoff;
   #term = 0;
@@ -123,11 +125,13 @@ export class Peer {
       let result: AppendEntriesResult;
       try {
         result = await this.client.request(request, host.rpcTimeoutMs);
-      } catch {
+      } catch (err) {
         // Unreachable or broken: back off, never spin.
+        this.lastFailure = err;
         await this.#sleep(this.#backoff.fail(), false);
         continue;
       }
+      this.lastFailure = undefined;
       this.#backoff.succeed();
       if (!this.#active(term)) return;
       if (result.term === term) {

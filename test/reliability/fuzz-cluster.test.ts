@@ -12,9 +12,9 @@ import { ChangeLedger } from './support/change-ledger.js';
 // fuzzed member is a follower (a long election timeout keeps it one), so a
 // mutated request that stays valid is answered with a redirect. As leader it
 // would act on it, as raft should: a non-voter at a made-up address joins
-// and stays, and a voter's join holds the one change queue while raft waits
-// up to 10 s for it to catch up (then refuses it), so the legitimate changes
-// and the fuzz's own answers would wait behind it.
+// and stays, and a voter's join at a made-up address holds the one change
+// queue until raft refuses it (two election timeouts of silence), so the
+// legitimate changes and the fuzz's own answers would wait behind it.
 // Raft streams a mutated hello opens go to the real RaftNode.
 // FUZZ_SEED=<n> replays a run; FUZZ_INPUTS and FUZZ_SECONDS (default 6) make it longer.
 
