@@ -37,6 +37,7 @@ export class ClientHandshake {
   /** Feeds received bytes. */
   push(chunk: Buffer): ClientStep {
     this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    refuseText(this.#buffer);
     const parsed = parseReply(this.#buffer);
     if (!parsed) return { kind: 'need-more' };
     const { reply, length } = parsed;
@@ -79,4 +80,23 @@ export class ClientHandshake {
       throw new AuthenticationError("server's proof of the shared secret is wrong");
     }
   }
+}
+
+/** Printable ASCII: no reply status is (they are below 0x20), and every text protocol starts with it. */
+const isText = (byte: number): boolean => byte >= 0x20 && byte <= 0x7e;
+
+/**
+ * A reply that starts with two printable characters is text: some other
+ * server (HTTP, SSH, SMTP…) listens at the address. Its first byte is an
+ * unknown status, a refusal (§3), but read as a reply it would wait for as
+ * many bytes as its second character's code: an SSH banner would leave the
+ * dial waiting for its deadline. It is refused at once instead, quoting
+ * the start of what came.
+ */
+function refuseText(reply: Buffer): void {
+  if (reply.length < 2 || !isText(reply[0]!) || !isText(reply[1]!)) return;
+  let end = 0;
+  while (end < reply.length && end < 60 && isText(reply[end]!)) end += 1;
+  const quoted = JSON.stringify(reply.toString('latin1', 0, end));
+  throw new HandshakeRefusedError(reply[0]!, replyStatusName(reply[0]!), `not a raft-membership server: it answered ${quoted}${end < reply.length ? '…' : ''}`);
 }

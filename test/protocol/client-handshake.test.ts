@@ -42,6 +42,25 @@ describe('ClientHandshake', () => {
     expect(error).toMatchObject({ status, reason });
   });
 
+  it('refuses a reply in text at its first two bytes, quoting it: another server listens there', () => {
+    const refusal = (bytes: string): unknown => {
+      try {
+        return new ClientHandshake({ channel: Channel.Membership }).push(Buffer.from(bytes, 'latin1'));
+      } catch (caught) {
+        return caught;
+      }
+    };
+    const http = refusal('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    expect(http).toBeInstanceOf(HandshakeRefusedError);
+    expect(http).toMatchObject({ status: 0x48, reason: 'status 0x48' });
+    expect((http as Error).message).toBe('peer refused the connection: status 0x48 (not a raft-membership server: it answered "HTTP/1.1 400 Bad Request"…)');
+    // An SSH banner is 21 bytes: read as a reply, it would wait for 85.
+    expect((refusal('SSH-2.0-OpenSSH_9.2\r\n') as Error).message).toContain('it answered "SSH-2.0-OpenSSH_9.2"…');
+    expect((refusal('SS') as Error).message).toContain('it answered "SS")');
+    // A binary status nobody knows is still read as a reply, detail and all.
+    expect(new ClientHandshake({ channel: Channel.Membership }).push(Buffer.from([0x7f, 3, 0x41]))).toEqual({ kind: 'need-more' });
+  });
+
   // §3: an UnsupportedVersion detail is exactly one byte, never read from the first of several.
   it.each([0, 2])('refuses an UnsupportedVersion with %s bytes of detail as a broken reply', (length) => {
     const client = new ClientHandshake({ channel: Channel.Membership });
