@@ -547,7 +547,7 @@ class FrameBuffer:
 _LABEL = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
 _PORT = re.compile(r"^[1-9][0-9]{0,4}$")
 _DIGITS_AND_DOTS = re.compile(r"^[0-9.]*[0-9][0-9.]*$")
-_ZONE = re.compile(r"^[0-9A-Za-z.:-]+$")
+_ZONE = re.compile(r"^[0-9A-Za-z.:-]{1,64}$")  # §7: zone = 1*64( letter / digit / "-" / "." / ":" )
 
 
 def split_address(addr: str) -> tuple[str, int]:

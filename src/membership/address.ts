@@ -16,6 +16,12 @@ const LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
 /** Labels joined by dots, at most 253 characters; an optional final dot is not counted. */
 const HOSTNAME = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})*$`);
 const DIGITS_AND_DOTS = /^(?=.*[0-9])[0-9.]+$/;
+/**
+ * The longest IPv6 zone id (§7): interface names are at most 15 characters
+ * on Linux. Without a bound, one join could add a server too large for any
+ * `members` page, or a leader address too large for a redirect.
+ */
+export const MAX_ZONE_LENGTH = 64;
 
 /**
  * Splits `"host:port"` (`"[v6]:port"` for IPv6) and checks both parts
@@ -43,6 +49,8 @@ export function parseAddress(address: ServerAddress): HostPort {
     if (!host.endsWith(']')) throw new InvalidAddressError(address, 'unclosed [ around IPv6 host');
     host = host.slice(1, -1);
     // Zone ids (`fe80::1%eth0`) are accepted, as net.connect takes them.
+    const zone = host.indexOf('%');
+    if (zone >= 0 && host.length - zone - 1 > MAX_ZONE_LENGTH) throw new InvalidAddressError(address, `zone id longer than ${MAX_ZONE_LENGTH} characters`);
     if (isIP(host) !== 6) throw new InvalidAddressError(address, 'not an IPv6 address inside [ ]');
   } else if (host.includes(':')) {
     throw new InvalidAddressError(address, 'IPv6 host must be written in brackets');

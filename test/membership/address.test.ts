@@ -12,6 +12,7 @@ describe('parseAddress', () => {
     ['[::1]:7000', '::1', 7000],
     ['[fe80::1]:80', 'fe80::1', 80],
     ['[fe80::1%eth0]:7000', 'fe80::1%eth0', 7000],
+    [`[fe80::1%${'z'.repeat(64)}]:7000`, `fe80::1%${'z'.repeat(64)}`, 7000],
     ['[::ffff:10.0.0.1]:7000', '::ffff:10.0.0.1', 7000],
     ['0.0.0.0:7000', '0.0.0.0', 7000],
     ['255.255.255.255:7000', '255.255.255.255', 7000],
@@ -57,6 +58,8 @@ describe('parseAddress', () => {
     [`${HOST_253}..:7000`, 'not an IPv4 address or host name'],
     ['[fe80::1%]:7000', 'not an IPv6 address'],
     ['[fe80::1%eth 0]:7000', 'not an IPv6 address'],
+    [`[fe80::1%${'z'.repeat(65)}]:7000`, 'zone id longer than 64 characters'],
+    [`[fe80::1%${'z'.repeat(65_000)}]:7000`, 'zone id longer than 64 characters'],
   ])('refuses %j', (address, reason) => {
     expect(() => parseAddress(address)).toThrow(InvalidAddressError);
     expect(() => parseAddress(address)).toThrow(reason);
