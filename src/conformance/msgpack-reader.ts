@@ -36,7 +36,8 @@ class Cursor {
   }
 }
 
-const FATAL = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the string (§6 and §7 compare keys and values byte for byte); by default TextDecoder drops it.
+const FATAL = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Reads `payload` as exactly one MessagePack value. */
 export function readValue(payload: Buffer): ReadResult {

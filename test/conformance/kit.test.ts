@@ -57,6 +57,15 @@ describe('the kit\'s MessagePack reader', () => {
     expect(readValue(Buffer.from([0x82, 0xa1]))).toEqual({ error: 'the value is cut short' });
   });
 
+  it('reads strings byte for byte: a leading byte-order mark stays, so "\\uFEFFrid" is not "rid"', () => {
+    const read = readValue(mp.map([[mp.str('rid'), mp.int(1)], [mp.str('\uFEFFrid'), mp.int(2)]]));
+    if (!('node' in read)) throw new Error(read.error);
+    expect(field(read.node, 'rid')).toMatchObject({ kind: 'int', value: 1n });
+    expect(writerViolations(read.node)).toEqual([]);
+    // As the library reads it.
+    expect(decodePayload(mp.map([[mp.str('rid'), mp.int(1)], [mp.str('\uFEFFrid'), mp.int(2)]]))).toEqual({ rid: 1, '\uFEFFrid': 2 });
+  });
+
   it('finds every rule a writer breaks: ext, invalid UTF-8, nesting past 32', () => {
     const deep = Buffer.concat([Buffer.alloc(33, 0x91), Buffer.from([0])]);
     const read = readValue(mp.fields([['x', mp.ext(1, Buffer.alloc(1))], ['y', mp.str(Buffer.from([0xff]))], ['z', deep]]));

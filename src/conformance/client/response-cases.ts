@@ -89,6 +89,7 @@ export const dialerResponseCases: readonly ClientCase[] = [
   readsSuccess('dialer.success-without-index', '§7', 'A success without an index: the call succeeds and reports none.', (rid) => mp.value({ rid, ok: true }), undefined),
   readsSuccess('dialer.index-uint64', '§6', 'An index of 2^32 + 1 written as uint64 (`cf`) is read exactly.', (rid) => pairs([...head(rid), ['index', mp.int(2 ** 32 + 1, 'u64')]]), 2 ** 32 + 1),
   readsSuccess('dialer.index-int64', '§6', 'An index written as int64 (`d3`) is read like any integer (42).', (rid) => pairs([...head(rid), ['index', mp.int(42, 'i64')]]), 42),
+  readsSuccess('dialer.index-int64-large', '§6', 'An index of 2^32 + 1 written as int64 (`d3`), as some servers write every index that large, is read exactly.', (rid) => pairs([...head(rid), ['index', mp.int(2 ** 32 + 1, 'i64')]]), 2 ** 32 + 1),
   readsSuccess('dialer.index-beyond-2^53', '§7', 'A success whose index is above 2^53-1 (a uint64) is a success without an index, not a response the dialer cannot decode.', (rid) => pairs([...head(rid), ['index', mp.int(2n ** 53n + 10n, 'u64')]]), undefined),
   readsSuccess('dialer.index-fraction', '§7', 'A success whose index is 1.5 is a success without an index: the change was made, a retry would only repeat it.', (rid) => pairs([...head(rid), ['index', mp.float(1.5)]]), undefined),
   readsSuccess('dialer.index-string', '§7', 'A success whose index is the string "42" is a success without an index.', (rid) => pairs([...head(rid), ['index', mp.str('42')]]), undefined),
