@@ -60,11 +60,16 @@ export function secretOption(secret: string | Uint8Array | undefined): Uint8Arra
 /** Checks a cluster name option. */
 export function clusterNameOption(name: string | undefined): string {
   const chosen = name ?? '';
-  if (typeof chosen !== 'string' || Buffer.byteLength(chosen, 'utf8') > 255) {
-    throw invalidOption('clusterName', 'a string of at most 255 UTF-8 bytes', chosen);
+  // A lone surrogate has no UTF-8 form: it would go out as U+FFFD, and two
+  // names that differ only there would send the same bytes yet compare unequal.
+  if (typeof chosen !== 'string' || Buffer.byteLength(chosen, 'utf8') > 255 || LONE_SURROGATE.test(chosen)) {
+    throw invalidOption('clusterName', 'a string of at most 255 UTF-8 bytes, with no lone surrogate', chosen);
   }
   return chosen;
 }
+
+/** A UTF-16 surrogate not part of a pair. */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
  * Checks that a `tls` option is an object of `node:tls` options that

@@ -111,7 +111,11 @@ describe('options of TcpChanger and MembershipServer', () => {
     await expectRefused(() => new MembershipServer({ requestTimeoutMs: '5000' } as never), /^requestTimeoutMs must be an integer number of milliseconds from 100 to 86400000, got "5000" \(string\)$/);
     await expectRefused(() => new MembershipServer({ preambleTimeoutMs: 5 }), /for 5 seconds, write 5000\)$/);
     await expectRefused(() => new MembershipServer({ maxConnections: '10' } as never), /^maxConnections must be an integer from 1 to 1000000, got "10" \(string\)$/);
-    await expectRefused(() => new MembershipServer({ clusterName: 7 } as never), /^clusterName must be a string of at most 255 UTF-8 bytes, got 7 \(number\)$/);
+    await expectRefused(() => new MembershipServer({ clusterName: 7 } as never), /^clusterName must be a string of at most 255 UTF-8 bytes, with no lone surrogate, got 7 \(number\)$/);
+    // 'prod\uD800' would go out as 'prod\uFFFD', and be refused as a wrong cluster by a server given the same string.
+    await expectRefused(() => new MembershipServer({ clusterName: 'prod\uD800' }), /^clusterName must be a string of at most 255 UTF-8 bytes, with no lone surrogate/);
+    await expectRefused(() => new TcpChanger({ clusterName: 'prod\uDC00' }), /with no lone surrogate/);
+    expect(new TcpChanger({ clusterName: 'prod \u{1F680}' })).toBeInstanceOf(TcpChanger);
     await expectRefused(() => new MembershipServer({ secret: 1234 } as never), /^secret must be a string or a Uint8Array, got 1234 \(number\)$/);
     await expectRefused(() => new MembershipServer({ tls: true } as never), /^tls must be an object of node:tls options, got true \(boolean\)$/);
     await expectRefused(() => new MembershipServer({ logger: console.log } as never), /^logger must be an object/);
