@@ -7,6 +7,7 @@ import { useCleanup } from '../support/cleanup.js';
 import { FakeRaft } from '../support/fake-raft.js';
 import { serve } from '../support/membership-fixture.js';
 import { named } from './support/expectations.js';
+import { eagerDialer } from './support/eager-dialer.js';
 import { libraryDialer } from './support/library-dialer.js';
 import { RewritingProxy, type Fault } from './support/rewriting-proxy.js';
 
@@ -135,4 +136,13 @@ describe('seeded dialer faults are caught by the case that names the rule', () =
     expect(newlyBroken(good, unsupportedRole)).toEqual(['dialer.unsupported-role']);
     expect(newlyBroken(good, noName)).toEqual(['dialer.hello']);
   }, 120_000);
+
+  it('a dialer that sends its request right behind its auth answer breaks the case of §1 that forbids it', async () => {
+    // The cases where a secret is given and the kit plays a right server.
+    const only = ['dialer.auth-answer', 'dialer.auth-answer-waits'];
+    const [good, eager] = await Promise.all([runClientConformance(libraryDialer, { ...options, only }), runClientConformance(eagerDialer, { ...options, only })]);
+    expect(broken(good)).toEqual([]);
+    expect(good.results.map((r) => r.outcome)).toEqual([Outcome.Ok, Outcome.Ok]);
+    expect(newlyBroken(good, eager)).toEqual(['dialer.auth-answer-waits']);
+  }, 60_000);
 });

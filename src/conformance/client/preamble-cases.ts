@@ -1,6 +1,6 @@
 import { computeProof, newNonce } from '../../protocol/auth.js';
 import { ReplyStatus, replyStatusName } from '../../protocol/preamble.js';
-import { Requirement, fail, pass, type CaseDefinition } from '../case.js';
+import { Requirement, fail, pass, type CaseDefinition, type Verdict } from '../case.js';
 import { frame, value } from '../msgpack-writer.js';
 import { hex } from '../wire-peer.js';
 import { serve, type ClientContext } from './client-context.js';
@@ -82,6 +82,27 @@ async function throughChallenge(conn: ScriptConnection): Promise<Buffer | undefi
   return conn.challenge();
 }
 
+/**
+ * A right server that, once `reach` got the dialer to where Accepted is
+ * due (resolving to its detail; undefined when the dialer did not get
+ * there), waits the kit's quiet time before sending it, noting what the
+ * dialer sent meanwhile (§1: nothing), then answers one request.
+ */
+async function quietBeforeAccepted(c: ClientContext, reply: string, reach: (conn: ScriptConnection) => Promise<Buffer | undefined>, secret = false): Promise<Verdict> {
+  const server = await c.listen(async (conn) => {
+    const detail = await reach(conn);
+    if (detail === undefined) return;
+    await conn.reply(ReplyStatus.Accepted, detail, c.settings.quietMs);
+    if (conn.log.early.length > 0) return;
+    const request = await conn.readRequest();
+    if (request) conn.respond(request.rid ?? 0, { ok: true, index: 1 });
+    await conn.closedWithin(c.settings.waitMs);
+  }, { secret });
+  const run = await c.dial(server, { secret });
+  const early = server.connections[0]?.early ?? Buffer.alloc(0);
+  return judge(`waited for ${reply}`, early.length > 0 ? `sent ${hex(early)} before ${reply}` : undefined, succeeded(run));
+}
+
 /** §2–§5, the dialer's side of the preamble. */
 export const dialerPreambleCases: readonly ClientCase[] = [
   {
@@ -103,19 +124,7 @@ export const dialerPreambleCases: readonly ClientCase[] = [
     section: '§1',
     requirement: Must,
     description: 'A dialer sends nothing after its hello until it has read the reply (the kit waits before replying), and after Accepted goes on.',
-    async run(c) {
-      const server = await c.listen(async (conn) => {
-        if (!(await conn.readHello())) return;
-        await conn.reply(ReplyStatus.Accepted, Buffer.alloc(0), c.settings.quietMs);
-        if (conn.log.early.length > 0) return;
-        const request = await conn.readRequest();
-        if (request) conn.respond(request.rid ?? 0, { ok: true, index: 1 });
-        await conn.closedWithin(c.settings.waitMs);
-      });
-      const run = await c.dial(server);
-      const early = server.connections[0]?.early ?? Buffer.alloc(0);
-      return judge('waited for the reply', early.length > 0 ? `sent ${hex(early)} before the reply` : undefined, succeeded(run));
-    },
+    run: (c) => quietBeforeAccepted(c, 'the reply', async (conn) => ((await conn.readHello()) ? Buffer.alloc(0) : undefined)),
   },
   {
     name: 'dialer.split-reply',
@@ -238,6 +247,14 @@ export const dialerPreambleCases: readonly ClientCase[] = [
       if (!proof.equals(log.authAnswer.subarray(32))) return fail(`proof_c is ${hex(log.authAnswer.subarray(32), 8)}, not ${hex(proof, 8)}`);
       return judge('a right proof_c, then the request', succeeded(run), requests(server, 1));
     },
+  },
+  {
+    name: 'dialer.auth-answer-waits',
+    section: '§1',
+    requirement: Must,
+    description: 'A dialer sends nothing after its auth answer until it has read the second reply (the kit waits before sending Accepted), and then goes on.',
+    needs: NEEDS_SECRET,
+    run: async (c) => c.needsSecret() ?? quietBeforeAccepted(c, 'the reply to its auth answer', throughChallenge, true),
   },
   refusedServer('dialer.accepted-without-challenge', 'A dialer with a secret refuses a server that answers its hello with Accepted instead of a Challenge.', async (conn) => {
     if (await conn.readHello()) await conn.reply(ReplyStatus.Accepted);
