@@ -109,4 +109,10 @@ export interface Attack {
   run(ctx: AttackerContext): Promise<void>;
   /** Attack-specific limits, judged from the attackers' stats and the server's CPU. */
   checks?(observed: Observed, profile: AttackProfile): readonly ExtraCheck[];
+  /**
+   * A floor under the legitimate p99 bound (10× before), in ms, for an
+   * attack whose cost to each legitimate call is bounded by design rather
+   * than near zero (given the number of hostile peers). @default none
+   */
+  readonly legitP99FloorMs?: (sources: number) => number;
 }

@@ -93,8 +93,7 @@ interface Observed {
  */
 async function startCast(attack: Attack, profile: RunProfile, children: TsChild[], onServers: (servers: Servers) => void): Promise<Cast> {
   const parts = attack.processes;
-  const sourceCount = typeof attack.sources === 'number' ? attack.sources : attack.sources(profile);
-  const sources = Array.from({ length: sourceCount }, (_, i) => sourceAddress(i));
+  const sources = Array.from({ length: sourceCount(attack, profile) }, (_, i) => sourceAddress(i));
   const { total, perProcess } = attack.counts(profile);
   const legitConfig: LegitConfig = { intervalMs: profile.intervalMs, timeoutMs: profile.callTimeoutMs, mix: attack.legit ?? LegitMix.JoinLeave };
   const legit = TsChild.start(LEGIT_SCRIPT, legitConfig, { name: 'legitimate client' });
@@ -155,6 +154,11 @@ async function runPhases(attack: Attack, profile: RunProfile, cast: Cast, sample
   return { records, stats, loopDelayMs, rssAtStart, fdsAtStart, termAtStart, termAtEnd: servers.term };
 }
 
+/** How many hostile peers (source addresses) `attack` has in `profile`. */
+function sourceCount(attack: Attack, profile: RunProfile): number {
+  return typeof attack.sources === 'number' ? attack.sources : attack.sources(profile);
+}
+
 /** The figures of a run and its verdict. */
 function summarize(attack: Attack, profile: RunProfile, observed: Observed, samplers: readonly ProcSampler[]): AttackResult {
   const { records, stats, loopDelayMs, rssAtStart, fdsAtStart, termAtStart, termAtEnd } = observed;
@@ -167,7 +171,9 @@ function summarize(attack: Attack, profile: RunProfile, observed: Observed, samp
   const peakRss = largest(over('during', LATE, 'after'), 'peakRss');
   const peakFds = largest(over('during', LATE, 'after'), 'peakFds');
   const terms = termAtStart === undefined || termAtEnd === undefined ? {} : { termAtStart, termAtEnd };
-  const failures = judge({ legit, rssAtStart, peakRss, fdsAtStart, peakFds, ...terms, checks }, profile.bounds);
+  const floor = attack.legitP99FloorMs?.(sourceCount(attack, profile)) ?? 0;
+  const bounds = { ...profile.bounds, p99FloorMs: Math.max(profile.bounds.p99FloorMs, floor) };
+  const failures = judge({ legit, rssAtStart, peakRss, fdsAtStart, peakFds, ...terms, checks }, bounds);
   return {
     attack,
     seed: profile.seed,

@@ -3,6 +3,7 @@ import { bigRaftFrames } from './big-raft-frames.js';
 import { busyFlood } from './busy-flood.js';
 import { idleHolders } from './idle-holders.js';
 import { junkJoins } from './junk-joins.js';
+import { junkVoters } from './junk-voters.js';
 import { largeConfiguration } from './large-configuration.js';
 import { membersPipeline } from './members-pipeline.js';
 import { raftFlood } from './raft-flood.js';
@@ -10,7 +11,7 @@ import { requestFlood, requestFloodCluster } from './request-flood.js';
 import { slowPreamble } from './slow-preamble.js';
 import { trickle } from './trickle.js';
 
-/** Every attack of issue 12's table, in its order (attack 4 twice: one server, then a cluster). */
+/** Every attack of issue 12's table, in its order (attack 4 twice: one server, then a cluster), and those added since. */
 export const ATTACKS: readonly Attack[] = [
   trickle,
   idleHolders,
@@ -23,6 +24,7 @@ export const ATTACKS: readonly Attack[] = [
   busyFlood,
   junkJoins,
   slowPreamble,
+  junkVoters,
 ];
 
 /** The attack called `name`, or by its number ("4" picks the first of that number). */
