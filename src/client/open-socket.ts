@@ -8,7 +8,7 @@ import { ConnectionClosedError } from '../protocol/errors.js';
 import type { Channel } from '../protocol/preamble.js';
 import type { DialProgress } from './call-deadline.js';
 import type { ResolvedClientOptions } from './client-options.js';
-import { looksLikeTls, plainServerError, speaksTls } from './tls-mismatch.js';
+import { looksLikeTls, plainServerError, speaksTls, type PlainTargets } from './tls-mismatch.js';
 import { TlsMismatchError } from '../protocol/errors.js';
 
 /** What a dial reports as it goes, for a caller that wants to know. */
@@ -17,6 +17,8 @@ export interface DialHooks {
   readonly progress?: DialProgress;
   /** Told the socket as soon as it exists, so that `close()` can wait for it. */
   readonly onSocket?: (socket: Socket) => void;
+  /** The client's memory of targets that speak no TLS: a silent close from one of them is not probed again. */
+  readonly plainTargets?: PlainTargets;
 }
 
 /**
@@ -90,7 +92,12 @@ export function openSocket(target: ServerAddress, channel: Channel, options: Res
       cleanup();
       socket.destroy();
       const closed = new ConnectionClosedError(`${target} closed the connection during the preamble, without a word`, err ? { cause: err } : undefined);
-      speaksTls(host, port, sni, signal).then((tls) => fail(signal.aborted ? signal.reason : tls ? new TlsMismatchError(target, true, { cause: closed }) : closed));
+      const plain = hooks?.plainTargets;
+      if (plain?.has(target)) return fail(closed);
+      speaksTls(host, port, sni, signal).then((tls) => {
+        if (!tls && !signal.aborted) plain?.add(target);
+        fail(signal.aborted ? signal.reason : tls ? new TlsMismatchError(target, true, { cause: closed }) : closed);
+      });
     };
     const onReadable = (): void => {
       let chunk: Buffer | null;

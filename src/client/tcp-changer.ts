@@ -142,7 +142,7 @@ export class TcpChanger implements Changer {
     bound.target = address;
     bound.dial = { connected: false };
     try {
-      const socket = await openSocket(address!, Channel.Raft, this.options, bound.abortSignal, { progress: bound.dial, onSocket: this.#dials.add });
+      const socket = await openSocket(address!, Channel.Raft, this.options, bound.abortSignal, { progress: bound.dial, onSocket: this.#dials.add, plainTargets: this.#pool.plainTargets });
       this.#dials.delete(socket);
       return socket;
     } catch (err) {

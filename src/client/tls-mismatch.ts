@@ -36,6 +36,37 @@ export function looksLikeTls(bytes: Uint8Array): boolean {
   return bytes.length >= 3 && (bytes[0] === 0x15 || bytes[0] === 0x16) && bytes[1] === 0x03 && bytes[2]! <= 0x04;
 }
 
+/** How long a probe's "no TLS here" is remembered for its target. */
+const PLAIN_MEMORY_MS = 30_000;
+/** Targets remembered at most; past that the memory starts afresh. */
+const PLAIN_MEMORY_TARGETS = 256;
+
+/**
+ * Targets that a {@link speaksTls} probe found speaking no TLS, remembered
+ * for a while (one memory per client). A server that closes every
+ * connection at once (overloaded past its refusals, or shutting down) is
+ * then probed once, not once per retry: each probe is one more connection
+ * to a server that is already refusing them.
+ */
+export class PlainTargets {
+  readonly #until = new Map<string, number>();
+
+  /** True while `target` is remembered as speaking no TLS. */
+  has(target: string): boolean {
+    const until = this.#until.get(target);
+    if (until === undefined) return false;
+    if (until > performance.now()) return true;
+    this.#until.delete(target);
+    return false;
+  }
+
+  /** Remembers that `target` speaks no TLS. */
+  add(target: string): void {
+    if (this.#until.size >= PLAIN_MEMORY_TARGETS) this.#until.clear();
+    this.#until.set(target, performance.now() + PLAIN_MEMORY_MS);
+  }
+}
+
 /**
  * Whether the server at `host:port` speaks TLS: asked after a plain
  * dialer's preamble met a close with not one byte back, which is what a

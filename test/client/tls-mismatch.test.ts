@@ -41,6 +41,42 @@ describe('TLS on one side only', () => {
     expect(cluster.raft.servers.size).toBe(0);
   });
 
+  it('asks a server that keeps closing without a word whether it speaks TLS once, not on every retry', async () => {
+    // Reads the first bytes (a hello, or a probe's ClientHello) and closes without a word: a server past its refusals.
+    const firstBytes: number[] = [];
+    const sockets = use(new Set<Socket>(), (all) => all.forEach((s) => s.destroy()));
+    const server = use(
+      createServer((socket) => {
+        sockets.add(socket);
+        socket.on('error', () => undefined);
+        socket.once('data', (chunk: Buffer) => {
+          firstBytes.push(chunk[0]!);
+          socket.destroy();
+        });
+      }),
+      (s) => new Promise((resolve) => s.close(resolve)),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(server.address() as { port: number }).port}`;
+    const client = use(new TcpChanger({ address: SELF, minBackoffMs: 20, maxBackoffMs: 100 }), (c) => c.close());
+    const err = await client.join('n2', address, 1_500).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    // Retried like Busy until the deadline; the last failure is the cause.
+    expect(err?.message).toMatch(/^join of n2 did not complete within 1500 ms/);
+    expect((err?.cause as Error | undefined)?.message).toMatch(/closed the connection during the preamble, without a word/);
+    const dialed = await client.dial(address, 300).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect((dialed?.cause as Error | undefined)?.message ?? dialed?.message).toMatch(/without a word/);
+    const hellos = firstBytes.filter((b) => b === 0x52).length; // 'R', the hello's magic
+    const probes = firstBytes.filter((b) => b === 0x16).length; // a TLS ClientHello
+    expect(hellos).toBeGreaterThanOrEqual(4);
+    expect(probes).toBe(1);
+  });
+
   it('a plain client against a server that wants mutual TLS: the same', async () => {
     const cluster = use(await serve({ tls: { ...serverTls, ca, requestCert: true, rejectUnauthorized: true } }), (c) => c.close());
     const client = use(new TcpChanger({ address: SELF }), (c) => c.close());
