@@ -8,7 +8,7 @@ import { ConnectionClosedError } from '../protocol/errors.js';
 import type { Channel } from '../protocol/preamble.js';
 import type { DialProgress } from './call-deadline.js';
 import type { ResolvedClientOptions } from './client-options.js';
-import { looksLikeTls, plainServerError, speaksTls, type PlainTargets } from './tls-mismatch.js';
+import { TLS_HEADER_BYTES, looksLikeTls, plainServerError, speaksTls, type PlainTargets } from './tls-mismatch.js';
 import { TlsMismatchError } from '../protocol/errors.js';
 
 /** What a dial reports as it goes, for a caller that wants to know. */
@@ -104,7 +104,7 @@ export function openSocket(target: ServerAddress, channel: Channel, options: Res
       while ((chunk = socket.read() as Buffer | null) !== null) {
         received += chunk.length;
         if (head) {
-          head = Buffer.concat([head, chunk.subarray(0, 3)]).subarray(0, 3);
+          head = Buffer.concat([head, chunk.subarray(0, TLS_HEADER_BYTES)]).subarray(0, TLS_HEADER_BYTES);
           if (looksLikeTls(head)) {
             fail(new TlsMismatchError(target, true));
             return;

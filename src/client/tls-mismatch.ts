@@ -25,15 +25,24 @@ export function plainServerError(target: string, err: unknown): TlsMismatchError
   return notTls ? new TlsMismatchError(target, false, { cause: err }) : undefined;
 }
 
+/** Bytes of a TLS record's header: type, version (2), length (2). */
+export const TLS_HEADER_BYTES = 5;
+
 /**
- * Whether `bytes`, the first a plain dialer received in place of a
- * preamble reply, are a TLS record: content type alert (0x15) or handshake
- * (0x16), then version 3.0–3.4. A preamble reply with those status bytes
- * (busy, shutting down) has a text detail, never 3 bytes whose first is 0x03
- * and second at most 0x04.
+ * Whether `bytes`, the first (up to {@link TLS_HEADER_BYTES}) a plain
+ * dialer received in place of a preamble reply, are a TLS record: content
+ * type alert (0x15) or handshake (0x16), then version 3.0–3.4, and, when
+ * the length came too, one that fits the type (an alert is 2 bytes, a
+ * handshake message at least 4). A preamble reply with those status bytes
+ * (busy, shutting down) is followed by its length and a UTF-8 reason: only
+ * a 3-byte reason starting with a control byte (0x00–0x04) matches the
+ * first three bytes, and it would also have to read as a fitting length.
  */
 export function looksLikeTls(bytes: Uint8Array): boolean {
-  return bytes.length >= 3 && (bytes[0] === 0x15 || bytes[0] === 0x16) && bytes[1] === 0x03 && bytes[2]! <= 0x04;
+  if (bytes.length < 3 || (bytes[0] !== 0x15 && bytes[0] !== 0x16) || bytes[1] !== 0x03 || bytes[2]! > 0x04) return false;
+  if (bytes.length < TLS_HEADER_BYTES) return true;
+  const length = (bytes[3]! << 8) | bytes[4]!;
+  return bytes[0] === 0x15 ? length === 2 : length >= 4;
 }
 
 /** How long a probe's "no TLS here" is remembered for its target. */

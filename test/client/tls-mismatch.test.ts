@@ -112,7 +112,7 @@ describe('TLS on one side only', () => {
     expect(err.serverTls).toBe(true);
   });
 
-  it('tells a TLS record from a preamble reply by its first three bytes', () => {
+  it('tells a TLS record from a preamble reply by its first bytes', () => {
     expect(looksLikeTls(Buffer.from([0x16, 0x03, 0x01, 0x00]))).toBe(true);
     expect(looksLikeTls(Buffer.from([0x15, 0x03, 0x03]))).toBe(true);
     // Busy and ShuttingDown replies (0x15, 0x16) carry text after their length byte.
@@ -120,5 +120,11 @@ describe('TLS on one side only', () => {
     expect(looksLikeTls(Buffer.from([0x16, 0x03, 0x61, 0x62, 0x63]))).toBe(false);
     expect(looksLikeTls(Buffer.from([0x00, 0x00]))).toBe(false);
     expect(looksLikeTls(Buffer.from([0x16, 0x03]))).toBe(false);
+    // With the record's length at hand, it must fit the type: an alert is 2 bytes.
+    expect(looksLikeTls(Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]))).toBe(true);
+    expect(looksLikeTls(Buffer.from([0x16, 0x03, 0x03, 0x00, 0x7a]))).toBe(true);
+    // Busy with the 3-byte reason "\x01ab" starts as a TLS record would, but its "length" is 0x6162.
+    expect(looksLikeTls(Buffer.from([0x15, 0x03, 0x01, 0x61, 0x62]))).toBe(false);
+    expect(looksLikeTls(Buffer.from([0x16, 0x03, 0x00, 0x00, 0x01]))).toBe(false);
   });
 });
