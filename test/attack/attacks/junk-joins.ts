@@ -37,9 +37,13 @@ export const junkJoins: Attack = {
       await sleep(REJOIN_MS, ctx.signal);
     }
   },
-  checks: ({ stats, cpuBefore, cpuLate }, { scale }) => [
+  checks: ({ stats, cpuBefore, cpuLate }, { scale, fast }) => [
     { what: 'junk members joined', value: stats['joined'] ?? 0, limit: Math.max(1, Math.round(60 * scale)), kind: 'min' },
-    // The junk costs CPU once (the joins), not a redial every heartbeat for as long as it stays.
-    { what: "server CPU % in the attack's second half, above before", value: Math.round(cpuLate - cpuBefore), limit: 10, kind: 'max' },
+    // The junk costs CPU once (the joins), not a redial every heartbeat for as long as it stays:
+    // that would be 60 × 33 refused dials a second at ~0.3 ms each, 60 points of a core. The full
+    // run's second half (15 s) is past the back-off's ramp and holds 10 points; the fast run's
+    // (1 s) is still in it, each member redialed every 0.25–1 s (1–6 points quiet, 12 seen
+    // once on a loaded machine), so it holds 20, still a third of a redial per heartbeat.
+    { what: "server CPU % in the attack's second half, above before", value: Math.round(cpuLate - cpuBefore), limit: fast ? 20 : 10, kind: 'max' },
   ],
 };
