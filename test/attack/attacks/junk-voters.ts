@@ -1,17 +1,20 @@
 import { createServer, type Socket } from 'node:net';
 import { Channel } from '../../../src/index.js';
 import { encodeRequest } from '../../../src/protocol/index.js';
+import { CATCH_UP_SILENCE_TIMEOUTS } from '../../../reference/raft/changes.js';
 import { Target, type Attack } from '../attack.js';
 import { count, openChannel, sendAndRead, sleep } from '../peers.js';
 
+/** The attacked ClusterMember's election timeout (its default). */
+const ELECTION_TIMEOUT_MS = 150;
+
 /**
- * Silence, in election timeouts, after which the reference raft refuses a
- * joining voter (`CATCH_UP_SILENCE_TIMEOUTS`); its election timeout is
- * 150 ms by default. Changes are made one at a time, so each junk voter
- * holds the queue that long, and a legitimate change waits behind at most
- * one per hostile peer (the server takes peers' requests in turn).
+ * How long the reference raft takes to refuse a silent joining voter.
+ * Changes are made one at a time, so each junk voter holds the queue that
+ * long, and a legitimate change waits behind at most one per hostile peer
+ * (the server takes peers' requests in turn).
  */
-const JUNK_HOLD_MS = 2 * 150;
+const JUNK_HOLD_MS = CATCH_UP_SILENCE_TIMEOUTS * ELECTION_TIMEOUT_MS;
 
 /**
  * Attack 11: unauthenticated joins of voters whose address is the
