@@ -4,7 +4,7 @@ import { Channel } from '../protocol/preamble.js';
 import { ClientConnection } from './client-connection.js';
 import type { ResolvedClientOptions } from './client-options.js';
 import { openSocket } from './open-socket.js';
-import { PlainTargets } from './tls-mismatch.js';
+import type { PlainTargets } from './tls-mismatch.js';
 import type { CallProgress, CallSignal, DialProgress } from './call-deadline.js';
 import { SocketSet } from './socket-set.js';
 
@@ -31,12 +31,12 @@ export class ConnectionPool {
   /** Every socket the pool opened that has not closed yet. */
   readonly #sockets = new SocketSet();
 
-  constructor(
-    options: ResolvedClientOptions,
-    /** The client's memory of targets that speak no TLS, shared with its raft dials. */
-    readonly plainTargets: PlainTargets = new PlainTargets(),
-  ) {
+  /** The client's memory of targets that speak no TLS, shared with its raft dials. */
+  readonly #plainTargets: PlainTargets;
+
+  constructor(options: ResolvedClientOptions, plainTargets: PlainTargets) {
     this.#options = options;
+    this.#plainTargets = plainTargets;
   }
 
   /** A ready connection to `target`, dialing one if needed; `progress` learns of the dial it waits on. */
@@ -96,7 +96,7 @@ export class ConnectionPool {
       // whose own signal fires stops waiting but does not cancel it for others.
       const dialSignal = AbortSignal.any([signal, this.#closing.signal]);
       const progress: DialProgress = { connected: false };
-      const dialing = openSocket(target, Channel.Membership, this.#options, dialSignal, { progress, onSocket: this.#sockets.add, plainTargets: this.plainTargets }).then((socket) => {
+      const dialing = openSocket(target, Channel.Membership, this.#options, dialSignal, { progress, onSocket: this.#sockets.add, plainTargets: this.#plainTargets }).then((socket) => {
         const connection = new ClientConnection(target, socket, this.#options, (closed) => this.#forget(target, closed));
         if (this.#closed) connection.close(new ShuttingDownError('client closed'));
         else pool.connections.push(connection);

@@ -16,6 +16,7 @@ import { LeaderCaller } from './leader-caller.js';
 import { readAllPages } from './members-pages.js';
 import { openSocket } from './open-socket.js';
 import { SocketSet } from './socket-set.js';
+import { PlainTargets } from './tls-mismatch.js';
 
 /** Options of {@link TcpChanger.dial} and {@link TcpChanger.members}; a bare number means `{ timeoutMs }`. */
 export interface DialOptions {
@@ -58,10 +59,12 @@ export class TcpChanger implements Changer {
   #closed: Promise<void> | undefined;
   /** The deadlines of the calls under way, which `close()` aborts. */
   readonly #calls = new CallDeadlines();
+  /** Targets a TLS probe found plain, for the pool's dials and raft dials alike. */
+  readonly #plainTargets = new PlainTargets();
 
   constructor(options: TcpChangerOptions = {}) {
     this.options = resolveClientOptions(options);
-    this.#pool = new ConnectionPool(this.options);
+    this.#pool = new ConnectionPool(this.options, this.#plainTargets);
     this.#caller = new LeaderCaller(this.options, this.#pool, new EndpointMemory());
   }
 
@@ -142,7 +145,7 @@ export class TcpChanger implements Changer {
     bound.target = address;
     bound.dial = { connected: false };
     try {
-      const socket = await openSocket(address!, Channel.Raft, this.options, bound.abortSignal, { progress: bound.dial, onSocket: this.#dials.add, plainTargets: this.#pool.plainTargets });
+      const socket = await openSocket(address!, Channel.Raft, this.options, bound.abortSignal, { progress: bound.dial, onSocket: this.#dials.add, plainTargets: this.#plainTargets });
       this.#dials.delete(socket);
       return socket;
     } catch (err) {

@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { HandshakeRefusedError, TcpChanger } from '../../src/index.js';
 import { useCleanup } from '../support/cleanup.js';
+import { promptFailure } from './support/prompt-failure.js';
 
 // Another kind of server at the address (a web server, an SSH daemon): the
 // client says so at once, quoting what it answered, and does not retry
@@ -20,16 +21,7 @@ async function listening(server: Server): Promise<string> {
   return `127.0.0.1:${(server.address() as { port: number }).port}`;
 }
 
-async function refusal(call: Promise<unknown>): Promise<HandshakeRefusedError> {
-  const started = performance.now();
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(HandshakeRefusedError);
-  expect(performance.now() - started).toBeLessThan(DEADLINE_MS / 2);
-  return err as HandshakeRefusedError;
-}
+const refusal = (call: Promise<unknown>): Promise<HandshakeRefusedError> => promptFailure(call, HandshakeRefusedError, DEADLINE_MS);
 
 describe('a client that reaches another kind of server', () => {
   it('names a web server, quoting its status line', async () => {
