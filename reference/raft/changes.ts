@@ -157,14 +157,14 @@ export class ChangeQueue {
     const silenceMs = CATCH_UP_SILENCE_TIMEOUTS * host.electionTimeoutMs;
     for (;;) {
       const wakeAt = Math.min(deadline, progress.lastContact() + silenceMs);
-      let woke = false;
-      await host.waitUntil(term, () => progress.matchIndex() >= target, wakeAt, () => {
-        woke = true;
-        return SILENCE_CHECK;
-      }).catch((err: unknown) => {
-        if (err !== SILENCE_CHECK) throw err;
-      });
-      if (!woke) return;
+      const matched = await host.waitUntil(term, () => progress.matchIndex() >= target, wakeAt, () => SILENCE_CHECK).then(
+        () => true,
+        (err: unknown) => {
+          if (err !== SILENCE_CHECK) throw err;
+          return false;
+        },
+      );
+      if (matched) return;
       const now = performance.now();
       if (now >= deadline) throw onTimeout();
       const silentMs = now - progress.lastContact();
